@@ -1,0 +1,257 @@
+//! HTML pages: the DOM-to-lines reader and the per-layout extractors.
+//!
+//! `scraper` (html5ever) builds the DOM the way browsers do, so broken markup from every era
+//! parses. Everything else here walks that DOM iteratively (`traverse`), never recursively, so
+//! a page nested ten thousand elements deep costs time, not stack.
+
+pub mod ao3;
+pub mod efiction;
+pub mod ffn;
+pub mod other_sites;
+
+use crate::lines::{InlineKind, Line, LineBuilder, LineStyle, clean_text};
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+
+/// Elements whose content is never story text.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "form", "select", "option", "button",
+    "input", "textarea", "iframe", "object", "embed", "svg", "math", "canvas", "audio", "video", "map",
+    "nav", "label",
+];
+
+const BLOCKS: &[&str] = &[
+    "p", "div", "section", "article", "main", "aside", "header", "footer", "blockquote", "center", "li",
+    "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "pre",
+    "address", "figure", "figcaption", "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6", "body",
+    "html", "fieldset", "legend", "hgroup", "dialog",
+];
+
+fn inline_kind(name: &str) -> Option<InlineKind> {
+    match name {
+        "em" | "i" | "cite" | "var" | "dfn" => Some(InlineKind::Emphasis),
+        "strong" | "b" => Some(InlineKind::Strong),
+        "s" | "strike" | "del" => Some(InlineKind::Strike),
+        "u" | "ins" => Some(InlineKind::Underline),
+        _ => None,
+    }
+}
+
+/// The lines of an element's content, in reading order.
+pub fn element_lines(root: ElementRef<'_>) -> Vec<Line> {
+    element_lines_skipping(root, &[])
+}
+
+/// Like [`element_lines`], leaving out descendants matched by `skip` (site chrome inside the
+/// story container, such as AO3's "Chapter Text" landmark heading).
+pub fn element_lines_skipping(root: ElementRef<'_>, skip: &[&Selector]) -> Vec<Line> {
+    let mut b = LineBuilder::default();
+    let mut skip_depth = 0usize;
+    let mut quote_depth = 0usize;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skip_depth > 0 {
+                    if node.value().is_element() {
+                        skip_depth += 1;
+                    }
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(t) => b.text(t),
+                    Node::Element(el) => {
+                        let name = el.name();
+                        let skipped = SKIPPED.contains(&name)
+                            || (node.id() != root.id()
+                                && !skip.is_empty()
+                                && ElementRef::wrap(node).is_some_and(|e| skip.iter().any(|s| s.matches(&e))));
+                        if skipped {
+                            skip_depth = 1;
+                            continue;
+                        }
+                        if let Some(kind) = inline_kind(name) {
+                            b.open(kind);
+                        } else if name == "br" {
+                            b.line_break();
+                        } else if name == "hr" {
+                            b.rule();
+                        } else if name == "img" {
+                            if let Some(alt) = el.attr("alt").filter(|a| !a.trim().is_empty()) {
+                                b.text(alt);
+                            }
+                        } else if BLOCKS.contains(&name) {
+                            b.block_boundary();
+                            if let Some(level) = heading_level(name) {
+                                b.style = LineStyle::Heading(level);
+                            }
+                            if name == "blockquote" {
+                                quote_depth += 1;
+                                b.quote = true;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skip_depth > 0 {
+                    if node.value().is_element() {
+                        skip_depth -= 1;
+                    }
+                    continue;
+                }
+                if let Node::Element(el) = node.value() {
+                    let name = el.name();
+                    if inline_kind(name).is_some() {
+                        b.close();
+                    } else if BLOCKS.contains(&name) {
+                        b.block_boundary();
+                        if name == "blockquote" {
+                            quote_depth = quote_depth.saturating_sub(1);
+                            b.quote = quote_depth > 0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    b.finish()
+}
+
+fn heading_level(name: &str) -> Option<u8> {
+    match name {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        "h3" => Some(3),
+        "h4" => Some(4),
+        "h5" => Some(5),
+        "h6" => Some(6),
+        _ => None,
+    }
+}
+
+/// An element's visible text, whitespace collapsed (no script or style content).
+pub fn text_of(el: ElementRef<'_>) -> String {
+    let mut out = String::new();
+    let mut skip_depth = 0usize;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) if skip_depth > 0 || matches!(e.name(), "script" | "style") => skip_depth += 1,
+                Node::Element(e) if e.name() == "br" => out.push(' '),
+                Node::Text(t) if skip_depth == 0 => out.push_str(t),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if skip_depth > 0 && node.value().is_element() {
+                    skip_depth -= 1;
+                }
+            }
+        }
+    }
+    clean_text(&out)
+}
+
+/// Text of an element keeping paragraph structure: blocks separated by a blank line, `<br>`
+/// as a newline. Used for summaries and notes, which the work record holds as text.
+pub fn paragraphs_of(el: ElementRef<'_>) -> String {
+    let lines = element_lines(el);
+    crate::story::lines_to_paragraph_text(&lines)
+}
+
+pub fn sel(css: &str) -> Selector {
+    Selector::parse(css).expect("selectors in this crate are literals that parse")
+}
+
+pub fn first<'a>(doc: &'a Html, s: &Selector) -> Option<ElementRef<'a>> {
+    doc.select(s).next()
+}
+
+pub fn first_in<'a>(el: ElementRef<'a>, s: &Selector) -> Option<ElementRef<'a>> {
+    el.select(s).next()
+}
+
+/// Non-empty texts of all matches, in order.
+pub fn texts_in(el: ElementRef<'_>, s: &Selector) -> Vec<String> {
+    el.select(s).map(text_of).filter(|t| !t.is_empty()).collect()
+}
+
+pub fn meta_content(doc: &Html, name: &str) -> Option<String> {
+    let s = sel(&format!("meta[name=\"{name}\"], meta[property=\"{name}\"]"));
+    first(doc, &s).and_then(|m| m.value().attr("content")).map(clean_text).filter(|s| !s.is_empty())
+}
+
+pub fn page_title(doc: &Html) -> Option<String> {
+    first(doc, &sel("title")).map(text_of).filter(|t| !t.is_empty())
+}
+
+/// Reads an HTML page: a known layout when one is recognised, the generic reader otherwise.
+/// Returns the layout's name.
+pub fn extract(text: &str, draft: &mut crate::draft::Draft) -> &'static str {
+    let doc = Html::parse_document(text);
+    if let Some(layout) = ao3::extract(&doc, draft) {
+        return layout;
+    }
+    if ffn::is_ffn(&doc, text) {
+        return ffn::extract(&doc, text, draft);
+    }
+    if efiction::is_efiction(&doc, text) {
+        return efiction::extract(&doc, text, draft);
+    }
+    if other_sites::is_fanficauthors(&doc, text) {
+        return other_sites::fanficauthors(&doc, draft);
+    }
+    if other_sites::is_animationsource(text) {
+        return other_sites::animationsource(&doc, text, draft);
+    }
+    generic(&doc, draft)
+}
+
+/// Containers that hold the story on many personal sites and blogs, best first.
+const STORY_CONTAINERS: &str = "#storytext, #story, #chapter, .chapter, .storytext, .story, article .entry-content, .entry-content, \
+     .post-body, .entry, article, main, #content, .content, #main";
+
+/// Any other page: the story container (or the body), read like a text file.
+fn generic(doc: &Html, draft: &mut crate::draft::Draft) -> &'static str {
+    let container = doc
+        .select(&sel(STORY_CONTAINERS))
+        .max_by_key(|e| text_of(*e).len())
+        .filter(|e| {
+            let body_len = first(doc, &sel("body")).map_or(0, |b| text_of(b).len());
+            text_of(*e).len() * 2 >= body_len
+        })
+        .or_else(|| first(doc, &sel("body")))
+        .unwrap_or_else(|| doc.root_element());
+    let mut lines = element_lines(container);
+    // A header block further down (after site menus): start there.
+    if crate::header::find_header_block(&lines).is_none() {
+        let limit = lines.len() * 2 / 5;
+        if let Some(start) = (1..limit).find(|&i| {
+            crate::header::find_header_block(&lines[i..]).is_some_and(|h| h.fields.iter().filter(|f| f.key.is_some()).count() >= 2 && h.preamble.len() <= 1)
+        }) {
+            let start = start.saturating_sub(usize::from(crate::header::label_line(&lines[start].text).is_none()));
+            draft.work.diagnostics.push(format!("skipped {start} lines of page furniture before the story header"));
+            lines.drain(..start);
+            if let Some(first) = lines.first_mut() {
+                first.para_start = true;
+            }
+        }
+    }
+    let parts = crate::story::parse(lines, &crate::story::Options::default());
+    let layout = if parts.header.is_some() { "html-header-block" } else { "html" };
+    draft.take_story(parts);
+    if draft.work.title.is_none() {
+        if let Some(h) = first(doc, &sel("h1")).map(text_of).filter(|t| !t.is_empty() && t.chars().count() <= 150) {
+            draft.set_title(&h);
+        } else if let Some(t) = page_title(doc) {
+            draft.set_title(&t);
+            draft.work.diagnostics.push("title taken from the page's <title>".into());
+        }
+    }
+    if draft.work.summary.is_none()
+        && let Some(d) = meta_content(doc, "description")
+    {
+        draft.set_summary(&d);
+    }
+    layout
+}

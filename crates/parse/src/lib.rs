@@ -1,0 +1,172 @@
+//! Raw fan-fiction files to works.
+//!
+//! The path through this crate: bytes → [`ficarchive_decode`] → a layout extractor
+//! ([`html::ao3`], [`html::ffn`], [`html::efiction`], [`html::other_sites`], or the generic
+//! readers for text, Markdown and other HTML) → [`lines`] → [`story`] (headers, chapters,
+//! scene breaks, notes) → [`draft`] (precedence, completion) → [`group`] (chapter files and
+//! `metadata.yaml` folders become one work).
+//!
+//! Architecture invariant: no I/O. Inputs are bytes with a display path; parsing never panics
+//! and never fails on a file it could decode: it returns a work with diagnostics. Errors are
+//! only for bytes that are not a document at all (binary, empty, over the size bound).
+
+pub mod dates;
+pub mod draft;
+pub mod group;
+pub mod header;
+pub mod html;
+pub mod lines;
+mod numbers;
+pub mod story;
+mod yaml;
+
+use draft::Draft;
+use ficarchive_model::Work;
+use sha2::{Digest, Sha256};
+
+/// Files above this size are refused: the largest real fan-fiction files (whole-work HTML
+/// downloads of million-word epics) stay under 20 MB. Parsing holds at most about eight times
+/// a file's size in memory, so this bounds a parse at about 512 MB.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Text,
+    Markdown,
+    /// A pandoc `metadata.yaml` describing the files beside it.
+    PandocMetadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    TooLarge { bytes: usize },
+    Decode(ficarchive_decode::DecodeError),
+    /// A metadata file that could not be read as YAML.
+    Metadata(String),
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::TooLarge { bytes } => write!(
+                f,
+                "file too large ({:.1} MB; the limit is {} MB): not parsed",
+                *bytes as f64 / 1048576.0,
+                MAX_FILE_BYTES >> 20
+            ),
+            ParseError::Decode(e) => write!(f, "{e}"),
+            ParseError::Metadata(e) => write!(f, "unreadable metadata file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// One input file: a path to show and to group by, and its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub path: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// What a batch of inputs gives: works (chapter files already joined) and per-file errors.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub works: Vec<Work>,
+    pub errors: Vec<(String, ParseError)>,
+}
+
+pub fn detect_format(path: &str, bytes: &[u8]) -> Format {
+    let lower = path.to_lowercase();
+    let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    match ext {
+        "html" | "htm" | "xhtml" | "shtml" | "php" | "asp" | "aspx" => return Format::Html,
+        "md" | "markdown" | "mdown" => return Format::Markdown,
+        "yaml" | "yml" => return Format::PandocMetadata,
+        _ => {}
+    }
+    if looks_like_html(bytes) { Format::Html } else { Format::Text }
+}
+
+/// A `.txt` that is really a saved page: it opens with a doctype or `<html>`, or is dense with
+/// paragraph tags.
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head).to_lowercase();
+    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if trimmed.starts_with("<!doctype html") || trimmed.starts_with("<html") || trimmed.starts_with("<?xml") {
+        return true;
+    }
+    let tags = ["<p>", "<p ", "<br", "<div", "</p>", "<body", "<head"].iter().map(|t| text.matches(t).count()).sum::<usize>();
+    tags >= 6
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The file name without folders and extension, for fallback titles.
+pub fn file_stem(path: &str) -> &str {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    name.rsplit_once('.').map_or(name, |(stem, _)| if stem.is_empty() { name } else { stem })
+}
+
+/// Parses one file into a work. Pandoc metadata files are not works: use [`parse_inputs`].
+pub fn parse_file(path: &str, bytes: &[u8]) -> Result<Work, ParseError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ParseError::TooLarge { bytes: bytes.len() });
+    }
+    let format = detect_format(path, bytes);
+    let decoded = ficarchive_decode::decode(bytes, format == Format::Html).map_err(ParseError::Decode)?;
+    let mut draft = Draft::new();
+    let layout = match format {
+        Format::Html => html::extract(&decoded.text, &mut draft),
+        Format::Markdown => {
+            let parts = story::parse(lines::from_markdown(&decoded.text), &story::Options::default());
+            draft.take_story(parts);
+            "markdown"
+        }
+        Format::Text | Format::PandocMetadata => {
+            let parts = story::parse(lines::from_plain_text(&decoded.text), &story::Options::default());
+            let layout = if parts.header.is_some() { "text-header-block" } else { "text" };
+            draft.take_story(parts);
+            layout
+        }
+    };
+    draft.work.diagnostics.splice(0..0, decoded.diagnostics);
+    let mut work = draft.finish(file_stem(path));
+    work.source.paths = vec![path.to_string()];
+    work.source.sha256 = vec![sha256_hex(bytes)];
+    work.source.format = layout.to_string();
+    work.source.encoding = decoded.encoding.to_string();
+    Ok(work)
+}
+
+/// Parses a batch: every file, then joins chapter files of one work and folders described by
+/// a `metadata.yaml` ([`group`]).
+pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut parsed = Vec::new();
+    let mut metadata = Vec::new();
+    for input in inputs {
+        if detect_format(input.path, input.bytes) == Format::PandocMetadata {
+            match yaml::read_pandoc_metadata(input.bytes) {
+                Ok(meta) => metadata.push((input.path.to_string(), sha256_hex(input.bytes), meta)),
+                Err(e) => outcome.errors.push((input.path.to_string(), ParseError::Metadata(e))),
+            }
+            continue;
+        }
+        match parse_file(input.path, input.bytes) {
+            Ok(work) => parsed.push(work),
+            Err(e) => outcome.errors.push((input.path.to_string(), e)),
+        }
+    }
+    outcome.works = group::group(parsed, metadata);
+    outcome
+}

@@ -1,0 +1,20 @@
+//! The whole parse path on arbitrary bytes, as each format: decode, extract, story pipeline,
+//! record. The first byte picks the file name the bytes are read under.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, bytes)) = data.split_first() else { return };
+    let path = match pick % 4 {
+        0 => "story.txt",
+        1 => "page.html",
+        2 => "work.md",
+        _ => "dir/metadata.yaml",
+    };
+    let inputs = [ficarchive_parse::Input { path, bytes }, ficarchive_parse::Input { path: "dir/chapter-2.txt", bytes }];
+    let outcome = ficarchive_parse::parse_inputs(&inputs);
+    for work in &outcome.works {
+        let _ = ficarchive_model::record::to_json(work, true);
+    }
+});
