@@ -1,1 +1,44 @@
-fn main() {}
+//! Single-thread parse throughput on generated input, plain text and HTML separately.
+//! Prints MB/s and files/s. Run: `cargo bench -p ficarchive-parse --bench parse_throughput`.
+//! `FICARCHIVE_BENCH_MB` sets the megabytes per format (default 100).
+
+use ficarchive_gen::{Rng, html_story, text_story};
+use std::hint::black_box;
+use std::time::Instant;
+
+fn run(name: &str, ext: &str, make: fn(&mut Rng, usize) -> String, total_mb: usize) {
+    let mut rng = Rng::new(42);
+    let mut files = Vec::new();
+    let mut bytes = 0usize;
+    while bytes < total_mb << 20 {
+        // Typical fic files: 20 KB to 400 KB.
+        let size = 20_000 + rng.below(380_000);
+        let f = make(&mut rng, size);
+        bytes += f.len();
+        files.push(f);
+    }
+    // Warm up on a few files, then time the whole set.
+    for (i, f) in files.iter().take(3).enumerate() {
+        black_box(ficarchive_parse::parse_file(&format!("warm{i}.{ext}"), f.as_bytes()).ok());
+    }
+    let start = Instant::now();
+    let mut words = 0u64;
+    for (i, f) in files.iter().enumerate() {
+        let work = ficarchive_parse::parse_file(&format!("f{i}.{ext}"), f.as_bytes()).expect("generated files parse");
+        words += work.words();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mb = bytes as f64 / 1_048_576.0;
+    println!(
+        "{name:5} {mb:8.1} MB in {:5} files: {secs:6.2} s  {:7.1} MB/s  {:7.1} files/s  ({words} words)",
+        files.len(),
+        mb / secs,
+        files.len() as f64 / secs
+    );
+}
+
+fn main() {
+    let mb: usize = std::env::var("FICARCHIVE_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    run("text", "txt", text_story, mb);
+    run("html", "html", html_story, mb);
+}

@@ -1,0 +1,58 @@
+//! Hostile and broken input: a clear error or a best-effort work with diagnostics, never a
+//! panic. Sizes here are real (a 50 MB line, ten thousand nested elements).
+
+use ficarchive_parse::{MAX_FILE_BYTES, ParseError, parse_file};
+
+#[test]
+fn a_file_over_the_bound_is_refused_with_its_size() {
+    let big = vec![b'a'; MAX_FILE_BYTES + 1];
+    let err = parse_file("huge.txt", &big).unwrap_err();
+    assert!(matches!(err, ParseError::TooLarge { .. }));
+    assert!(err.to_string().contains("too large"), "{err}");
+}
+
+#[test]
+fn a_single_fifty_megabyte_line_parses_into_one_paragraph() {
+    let line = "word ".repeat(10 * 1024 * 1024);
+    let work = parse_file("line.txt", line.as_bytes()).expect("text parses");
+    assert_eq!(work.words(), 10 * 1024 * 1024);
+    assert_eq!(work.chapters.len(), 1);
+}
+
+#[test]
+fn html_nested_ten_thousand_deep_keeps_its_text() {
+    let mut page = String::from("<html><body>");
+    for _ in 0..10_000 {
+        page.push_str("<div><b>");
+    }
+    page.push_str("deep inside the story");
+    for _ in 0..10_000 {
+        page.push_str("</b></div>");
+    }
+    page.push_str("</body></html>");
+    let work = parse_file("deep.html", page.as_bytes()).expect("html parses");
+    let text: String = work.chapters.iter().map(|c| c.body.plain_text()).collect();
+    assert!(text.contains("deep inside the story"), "{text:?}");
+}
+
+#[test]
+fn invalid_utf8_is_decoded_with_a_diagnostic() {
+    let bytes = b"Title: Broken \xff\xfe Bytes\nAuthor: Someone\n\nThe story \xc3 goes on.\n";
+    let work = parse_file("broken.txt", bytes).expect("decodes");
+    assert!(work.title.as_deref().unwrap_or("").starts_with("Broken"));
+    assert!(!work.source.encoding.is_empty());
+    assert!(!work.diagnostics.is_empty());
+}
+
+#[test]
+fn binary_and_empty_files_are_clear_errors() {
+    assert_eq!(parse_file("e.txt", b"").unwrap_err().to_string(), "the file is empty");
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00";
+    assert!(parse_file("book.epub", zip).unwrap_err().to_string().contains("ZIP archive"));
+}
+
+#[test]
+fn a_page_that_is_only_markup_is_a_work_with_a_diagnostic_not_a_panic() {
+    let work = parse_file("chrome.html", b"<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>").unwrap();
+    assert!(work.diagnostics.iter().any(|d| d.contains("no story text")), "{:?}", work.diagnostics);
+}
