@@ -464,7 +464,8 @@ impl Draft {
         if !self.notes_parts.is_empty() && w.notes.is_none() {
             w.notes = Some(self.notes_parts.join("\n\n"));
         }
-        // A chapter with no text, no title and no notes is nothing the source holds.
+        // A chapter with no text, title, notes or stated number (not even a listed one) is
+        // nothing the source holds.
         w.chapters.retain(|c| c.has_text() || c.title.is_some() || !c.notes.is_empty() || !c.end_notes.is_empty() || c.number > 0);
         number_chapters(w, self.part);
         for ch in &mut w.chapters {
