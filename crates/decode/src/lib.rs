@@ -10,11 +10,13 @@
 //! input (at most the decoded text plus one copy).
 
 use encoding_rs::Encoding;
+use std::borrow::Cow;
 
-/// Text decoded from bytes, with what was done to it.
+/// Text decoded from bytes, with what was done to it. The text borrows the input when the
+/// bytes were already clean UTF-8 (the common case: no copy at all).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    pub text: String,
+pub struct Decoded<'a> {
+    pub text: Cow<'a, str>,
     /// The encoding's name, e.g. `UTF-8`, `windows-1252`.
     pub encoding: &'static str,
     /// Plain-words notes: NULs removed, replacement characters, a charset label overruled.
@@ -25,14 +27,18 @@ pub struct Decoded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// The bytes are not text: an image, an archive, an executable, or noise.
-    Binary { what: &'static str },
+    Binary {
+        what: &'static str,
+    },
     Empty,
 }
 
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DecodeError::Binary { what } => write!(f, "binary data ({what}), not a text, HTML or Markdown file"),
+            DecodeError::Binary { what } => {
+                write!(f, "binary data ({what}), not a text, HTML or Markdown file")
+            }
             DecodeError::Empty => write!(f, "the file is empty"),
         }
     }
@@ -60,7 +66,7 @@ const MAGIC: &[(&[u8], &str)] = &[
 ];
 
 /// Decodes a file's bytes. `is_html` lets a `<meta charset>` declaration count as evidence.
-pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
+pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded<'_>, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -71,7 +77,7 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
         if had_errors {
             diagnostics.push(format!("some bytes were not valid {}; they show as \u{FFFD}", enc.name()));
         }
-        return Ok(finish(text.into_owned(), enc.name(), diagnostics));
+        return Ok(finish(text, enc.name(), diagnostics));
     }
     if let Some(what) = sniff_binary(bytes) {
         return Err(DecodeError::Binary { what });
@@ -79,7 +85,7 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
     if let Some(enc) = sniff_utf16_without_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(bytes);
         diagnostics.push(format!("no byte-order mark, but the bytes are {}", enc.name()));
-        return Ok(finish(text.into_owned(), enc.name(), diagnostics));
+        return Ok(finish(text, enc.name(), diagnostics));
     }
 
     if let Ok(text) = std::str::from_utf8(bytes) {
@@ -88,12 +94,9 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
             && label != encoding_rs::UTF_8
             && !text.is_ascii()
         {
-            diagnostics.push(format!(
-                "the page declares {} but its bytes are valid UTF-8; decoded as UTF-8",
-                label.name()
-            ));
+            diagnostics.push(format!("the page declares {} but its bytes are valid UTF-8; decoded as UTF-8", label.name()));
         }
-        return Ok(finish(text.to_owned(), "UTF-8", diagnostics));
+        return Ok(finish(Cow::Borrowed(text), "UTF-8", diagnostics));
     }
 
     let enc = if is_html { declared_charset(bytes).filter(|e| *e != encoding_rs::UTF_8) } else { None };
@@ -109,17 +112,17 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
     } else {
         diagnostics.push(format!("the bytes are not UTF-8; decoded as {}", enc.name()));
     }
-    Ok(finish(text.into_owned(), enc.name(), diagnostics))
+    Ok(finish(text, enc.name(), diagnostics))
 }
 
-fn finish(mut text: String, encoding: &'static str, mut diagnostics: Vec<String>) -> Decoded {
-    let nuls = text.bytes().filter(|&b| b == 0).count();
-    if nuls > 0 {
-        text.retain(|c| c != '\0');
+fn finish<'a>(mut text: Cow<'a, str>, encoding: &'static str, mut diagnostics: Vec<String>) -> Decoded<'a> {
+    if text.as_bytes().contains(&0) {
+        let nuls = text.bytes().filter(|&b| b == 0).count();
+        text.to_mut().retain(|c| c != '\0');
         diagnostics.push(format!("removed {nuls} NUL characters"));
     }
     if text.contains('\r') {
-        text = normalize_newlines(&text);
+        text = Cow::Owned(normalize_newlines(&text));
     }
     Decoded { text, encoding, diagnostics }
 }
@@ -149,10 +152,7 @@ fn sniff_binary(bytes: &[u8]) -> Option<&'static str> {
     // Control characters other than tab, newline, form feed, carriage return and escape are
     // rare in text. NUL bytes alone are tolerated (they are removed), unless they dominate.
     let head = &bytes[..bytes.len().min(8192)];
-    let controls = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B | 0))
-        .count();
+    let controls = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B | 0)).count();
     let nuls = head.iter().filter(|&&b| b == 0).count();
     if controls * 10 > head.len() || (nuls * 4 > head.len() && sniff_utf16_without_bom(bytes).is_none()) {
         return Some("unrecognised binary content");

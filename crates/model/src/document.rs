@@ -14,7 +14,10 @@ pub struct Document {
 pub enum Block {
     Paragraph(Vec<Inline>),
     /// A heading inside the text (a scene title, a date line the author set apart).
-    Heading { level: u8, content: Vec<Inline> },
+    Heading {
+        level: u8,
+        content: Vec<Inline>,
+    },
     Quote(Vec<Block>),
     /// A scene break, however the source drew it (`~ ~ ~`, `oOo`, `<hr>`, ...).
     SceneBreak,
@@ -83,9 +86,7 @@ pub fn push_inlines_text(inlines: &[Inline], out: &mut String) {
         match inline {
             Inline::Text(t) => out.push_str(t),
             Inline::LineBreak => out.push('\n'),
-            Inline::Emphasis(c) | Inline::Strong(c) | Inline::Strike(c) | Inline::Underline(c) => {
-                push_inlines_text(c, out)
-            }
+            Inline::Emphasis(c) | Inline::Strong(c) | Inline::Strike(c) | Inline::Underline(c) => push_inlines_text(c, out),
         }
     }
 }

@@ -36,8 +36,9 @@ static MDY_NUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})([-/]
 static DMY_DOT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\b").expect("literal regex"));
 static MONTH_FIRST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}|\d{2})\b").expect("literal regex"));
-static DAY_FIRST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]{3,9})\.?,?\s+(\d{4}|\d{2})\b").expect("literal regex"));
+static DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]{3,9})\.?,?\s+(\d{4}|\d{2})\b").expect("literal regex")
+});
 
 /// Reads a date; `None` when the text holds none.
 pub fn parse_date(text: &str) -> Option<String> {

@@ -99,10 +99,21 @@ pub fn status_value(value: &str) -> Option<bool> {
     let v = value.trim().trim_end_matches('.').to_lowercase();
     let v = v.split(['(', '-', '–']).next().unwrap_or("").trim().to_string();
     match v.as_str() {
-        "complete" | "completed" | "finished" | "done" | "yes" | "y" | "oneshot" | "one-shot" | "one shot" | "закончен"
-        | "завершён" | "завершен" | "закончено" => Some(true),
-        "wip" | "in progress" | "work in progress" | "ongoing" | "incomplete" | "no" | "n" | "unfinished" | "in-progress"
-        | "не закончен" | "в процессе" | "not complete" | "not completed" => Some(false),
+        "complete" | "completed" | "finished" | "done" | "yes" | "y" | "oneshot" | "one-shot" | "one shot" | "закончен" | "завершён"
+        | "завершен" | "закончено" => Some(true),
+        "wip"
+        | "in progress"
+        | "work in progress"
+        | "ongoing"
+        | "incomplete"
+        | "no"
+        | "n"
+        | "unfinished"
+        | "in-progress"
+        | "не закончен"
+        | "в процессе"
+        | "not complete"
+        | "not completed" => Some(false),
         _ => None,
     }
 }
@@ -129,11 +140,8 @@ impl Draft {
             self.work.extra.entry("email".into()).or_insert(email.trim_start_matches("mailto:").to_string());
             value = format!("{}{}", &value[..m.start()], &value[m.end()..]);
         }
-        let authors: Vec<String> = value
-            .split([',', '&'])
-            .map(|a| a.trim().trim_start_matches("by ").trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect();
+        let authors: Vec<String> =
+            value.split([',', '&']).map(|a| a.trim().trim_start_matches("by ").trim().to_string()).filter(|a| !a.is_empty()).collect();
         self.work.authors = authors;
     }
 
@@ -321,10 +329,10 @@ impl Draft {
                     if let Ok(n) = c["n"].parse() {
                         self.set_count(n, c["m"].parse().ok());
                     }
-                } else if let Some(n) = parse_count(value) {
-                    if self.work.chapters_total.is_none() {
-                        self.work.chapters_total = u32::try_from(n).ok();
-                    }
+                } else if let Some(n) = parse_count(value)
+                    && self.work.chapters_total.is_none()
+                {
+                    self.work.chapters_total = u32::try_from(n).ok();
                 }
             }
             Key::Extra(name) => self.set_extra(name, value),
@@ -336,9 +344,8 @@ impl Draft {
             && self.part.is_none()
         {
             self.part = Some(n);
-            match total {
-                Some(t) => self.set_count(n, t),
-                None => {}
+            if let Some(t) = total {
+                self.set_count(n, t)
             }
         }
     }

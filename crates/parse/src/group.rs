@@ -68,15 +68,11 @@ fn name(path: &str) -> &str {
 /// when its own folder holds no story; or, for flattened names, files in the same folder whose
 /// names share its prefix.
 fn metadata_members(meta_path: &str, works: &[Option<Work>]) -> Vec<usize> {
-    let paths: Vec<(usize, &str)> = works
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| w.as_ref().and_then(|w| w.source.paths.first()).map(|p| (i, p.as_str())))
-        .collect();
+    let paths: Vec<(usize, &str)> =
+        works.iter().enumerate().filter_map(|(i, w)| w.as_ref().and_then(|w| w.source.paths.first()).map(|p| (i, p.as_str()))).collect();
     let dir = parent(meta_path);
     if let Some(prefix) = flattened_prefix(name(meta_path)) {
-        let same: Vec<usize> =
-            paths.iter().filter(|(_, p)| parent(p) == dir && name(p).starts_with(&prefix)).map(|(i, _)| *i).collect();
+        let same: Vec<usize> = paths.iter().filter(|(_, p)| parent(p) == dir && name(p).starts_with(&prefix)).map(|(i, _)| *i).collect();
         if !same.is_empty() {
             return same;
         }
@@ -103,8 +99,7 @@ fn flattened_prefix(meta_name: &str) -> Option<String> {
     (prefix.chars().count() >= 6).then(|| prefix.to_string())
 }
 
-static CHAPTER_DIR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(\d{1,3})\s*(?:[-.–:]\s*|\s+)(.+)$").expect("literal regex"));
+static CHAPTER_DIR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{1,3})\s*(?:[-.–:]\s*|\s+)(.+)$").expect("literal regex"));
 static FLAT_SCENE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:\D*?\s)?(\d{1,3})\s+-\s+(.+?)\s+(\d{1,3})(?:\s+(.+))?$").expect("literal regex"));
 

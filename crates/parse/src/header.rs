@@ -237,7 +237,8 @@ static LABEL_RE: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// Reads a line as `Label: value`. Only short labels of at most four words qualify.
 pub fn label_line(text: &str) -> Option<LabelLine<'_>> {
     // Cheap rejections first: prose lines are long and rarely have a colon early.
-    let colon = text.find([':', '：'])?;
+    // A label's colon sits within the first 40 bytes: never scan a whole paragraph for one.
+    let colon = text[..text.floor_char_boundary(44)].find([':', '：'])?;
     if colon > 40 || colon == 0 {
         return None;
     }
@@ -250,7 +251,10 @@ pub fn label_line(text: &str) -> Option<LabelLine<'_>> {
     let lower = label.to_lowercase();
     let first_word = lower.split_whitespace().next().unwrap_or("");
     if lower.contains(' ')
-        && matches!(first_word, "chapter" | "chap" | "ch" | "ch." | "part" | "book" | "kapitel" | "глава" | "prologue" | "epilogue" | "volume")
+        && matches!(
+            first_word,
+            "chapter" | "chap" | "ch" | "ch." | "part" | "book" | "kapitel" | "глава" | "prologue" | "epilogue" | "volume"
+        )
     {
         return None;
     }
@@ -305,10 +309,7 @@ fn find_inner_label(value: &str) -> Option<(usize, &str, Key, &str)> {
     for (i, _) in value.match_indices([':', '：']) {
         let before = &value[..i];
         // Try the last one to four words before the colon as a label.
-        let words: Vec<(usize, &str)> = before
-            .split_whitespace()
-            .map(|w| (w.as_ptr() as usize - value.as_ptr() as usize, w))
-            .collect();
+        let words: Vec<(usize, &str)> = before.split_whitespace().map(|w| (w.as_ptr() as usize - value.as_ptr() as usize, w)).collect();
         for n in (1..=words.len().min(4)).rev() {
             let (start, first_word) = words[words.len() - n];
             if start == 0 || !first_word.chars().next().is_some_and(char::is_uppercase) {
@@ -382,7 +383,9 @@ pub fn find_header_block(lines: &[Line]) -> Option<HeaderBlock> {
             }
         }
         // Not a label: a continuation of the previous value, or the end of the header.
-        let Some(last) = block.fields.last_mut() else { break };
+        let Some(last) = block.fields.last_mut() else {
+            break;
+        };
         if !line.para_start {
             // A value wrapped over several lines of one paragraph.
             if !last.value.is_empty() {

@@ -40,7 +40,9 @@ pub enum Format {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
-    TooLarge { bytes: usize },
+    TooLarge {
+        bytes: usize,
+    },
     Decode(ficarchive_decode::DecodeError),
     /// A metadata file that could not be read as YAML.
     Metadata(String),
@@ -49,12 +51,9 @@ pub enum ParseError {
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ParseError::TooLarge { bytes } => write!(
-                f,
-                "file too large ({:.1} MB; the limit is {} MB): not parsed",
-                *bytes as f64 / 1048576.0,
-                MAX_FILE_BYTES >> 20
-            ),
+            ParseError::TooLarge { bytes } => {
+                write!(f, "file too large ({:.1} MB; the limit is {} MB): not parsed", *bytes as f64 / 1048576.0, MAX_FILE_BYTES >> 20)
+            }
             ParseError::Decode(e) => write!(f, "{e}"),
             ParseError::Metadata(e) => write!(f, "unreadable metadata file: {e}"),
         }
@@ -119,6 +118,13 @@ pub fn file_stem(path: &str) -> &str {
 
 /// Parses one file into a work. Pandoc metadata files are not works: use [`parse_inputs`].
 pub fn parse_file(path: &str, bytes: &[u8]) -> Result<Work, ParseError> {
+    parse_hashed_file(path, bytes, sha256_hex(bytes))
+}
+
+/// [`parse_file`] for a caller that has already hashed the bytes. The importer hashes every
+/// file first, on its reading thread, so that sources it already holds are skipped without
+/// being parsed at all; parsing then need not hash again.
+pub fn parse_hashed_file(path: &str, bytes: &[u8], sha256: String) -> Result<Work, ParseError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ParseError::TooLarge { bytes: bytes.len() });
     }
@@ -142,7 +148,7 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Result<Work, ParseError> {
     draft.work.diagnostics.splice(0..0, decoded.diagnostics);
     let mut work = draft.finish(file_stem(path));
     work.source.paths = vec![path.to_string()];
-    work.source.sha256 = vec![sha256_hex(bytes)];
+    work.source.sha256 = vec![sha256];
     work.source.format = layout.to_string();
     work.source.encoding = decoded.encoding.to_string();
     Ok(work)

@@ -8,8 +8,9 @@
 use ficarchive_model::document::inlines_text;
 use ficarchive_model::{Block, Inline};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LineStyle {
+    #[default]
     Plain,
     /// A heading (`<h2>`, `# Title`), with its level.
     Heading(u8),
@@ -21,6 +22,8 @@ pub enum LineStyle {
 pub struct Line {
     /// Visible text, whitespace collapsed and trimmed; no-break spaces count as spaces.
     pub text: String,
+    /// The line's formatting. Empty for a line that is plain text (and for a blank line):
+    /// then `text` is the whole content, held once.
     pub inlines: Vec<Inline>,
     /// True when this line starts a new paragraph (a blank line or a block element before it).
     pub para_start: bool,
@@ -33,28 +36,23 @@ pub struct Line {
 
 impl Line {
     pub fn plain(text: &str, para_start: bool) -> Line {
-        let text = clean_text(text);
-        let inlines = if text.is_empty() { Vec::new() } else { vec![Inline::Text(text.clone())] };
-        Line { text, inlines, para_start, style: LineStyle::Plain, quote: false, emphasised: false }
+        Line { text: clean_text(text), inlines: Vec::new(), para_start, style: LineStyle::Plain, quote: false, emphasised: false }
     }
 
     pub fn rule() -> Line {
-        Line {
-            text: String::new(),
-            inlines: Vec::new(),
-            para_start: true,
-            style: LineStyle::Rule,
-            quote: false,
-            emphasised: false,
-        }
+        Line { text: String::new(), inlines: Vec::new(), para_start: true, style: LineStyle::Rule, quote: false, emphasised: false }
     }
 
     pub fn from_inlines(inlines: Vec<Inline>, para_start: bool, style: LineStyle, quote: bool) -> Line {
         let inlines = trim_inlines(inlines);
-        let text = clean_text(&inlines_text(&inlines));
-        let emphasised = !text.is_empty()
-            && inlines.len() == 1
-            && matches!(inlines[0], Inline::Strong(_) | Inline::Emphasis(_) | Inline::Underline(_));
+        let text = match inlines.as_slice() {
+            [Inline::Text(t)] => clean_text(t),
+            _ => clean_text(&inlines_text(&inlines)),
+        };
+        let emphasised =
+            !text.is_empty() && inlines.len() == 1 && matches!(inlines[0], Inline::Strong(_) | Inline::Emphasis(_) | Inline::Underline(_));
+        // Unformatted text is held once, in `text`.
+        let inlines = if inlines.iter().all(|i| matches!(i, Inline::Text(_))) { Vec::new() } else { inlines };
         Line { text, inlines, para_start, style, quote, emphasised }
     }
 
@@ -66,20 +64,109 @@ impl Line {
 /// Collapses runs of whitespace (including no-break spaces and zero-width spaces) to one
 /// space and trims. The text of a line is what matching works on.
 pub fn clean_text(s: &str) -> String {
+    // Byte loop: copies runs of ordinary bytes whole and decodes a character only at
+    // the few lead bytes that can start a Unicode space (U+0085, U+00A0, U+1680,
+    // U+2000..U+205F, U+3000, U+FEFF). This is the hottest function of the importer.
+    let bytes = s.as_bytes();
+    if is_clean(s) {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.chars() {
-        if c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}' {
-            pending_space = !out.is_empty();
-        } else {
-            if pending_space {
+    let mut run_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let space_len = match b {
+            b' ' | b'\t'..=b'\r' => 1,
+            0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => {
+                let c = s[i..].chars().next().unwrap_or('x');
+                if c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}' { c.len_utf8() } else { 0 }
+            }
+            _ => 0,
+        };
+        if space_len == 0 {
+            if run_start == i && pending_space {
                 out.push(' ');
                 pending_space = false;
             }
-            out.push(c);
+            i += 1;
+            continue;
         }
+        out.push_str(&s[run_start..i]);
+        pending_space = !out.is_empty();
+        i += space_len;
+        run_start = i;
+    }
+    if run_start < bytes.len() {
+        if pending_space {
+            out.push(' ');
+        }
+        out.push_str(&s[run_start..]);
     }
     out
+}
+
+/// True when `clean_text` would return its input unchanged: no space at either end, no two
+/// spaces in a row, no other whitespace. Most lines of most files are like this, and
+/// checking is much cheaper than rebuilding. Works on 32-byte chunks without early exits
+/// so that the compiler can vectorise it; a chunk holding a lead byte of a Unicode space
+/// (U+0085, U+00A0, U+1680, U+2000..U+205F, U+3000, U+FEFF) is checked character by character.
+fn is_clean(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    const CHUNK: usize = 32;
+    let mut previous_space = false;
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let (ascii_bad, maybe_unicode_space, last_space) = if let Some(chunk) = bytes.get(offset..offset + CHUNK) {
+            let chunk: &[u8; CHUNK] = chunk.try_into().expect("a slice of CHUNK bytes");
+            scan_chunk(chunk, previous_space)
+        } else {
+            let mut tail = [b'x'; CHUNK];
+            let rest = &bytes[offset..];
+            tail[..rest.len()].copy_from_slice(rest);
+            let (bad, unicode, _) = scan_chunk(&tail, previous_space);
+            (bad, unicode, false)
+        };
+        if ascii_bad {
+            return false;
+        }
+        if maybe_unicode_space {
+            // Characters may straddle the chunk's end: look at whole characters from the
+            // chunk's first character boundary.
+            let start = (offset..bytes.len()).find(|&i| s.is_char_boundary(i)).unwrap_or(bytes.len());
+            let end = (offset + CHUNK + 3).min(bytes.len());
+            let end = (end..=bytes.len()).find(|&i| s.is_char_boundary(i)).unwrap_or(bytes.len());
+            if s[start..end].chars().any(|c| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}') {
+                return false;
+            }
+        }
+        previous_space = last_space;
+        offset += CHUNK;
+    }
+    true
+}
+
+/// One chunk of [`is_clean`]: (an ASCII whitespace other than a single space found, a lead
+/// byte of a possible Unicode space found, the chunk ends with a space). Branch-free so that
+/// it compiles to vector instructions.
+#[inline]
+fn scan_chunk(chunk: &[u8; 32], previous_space: bool) -> (bool, bool, bool) {
+    let mut controls = 0u8;
+    let mut leads = 0u8;
+    let mut doubles = u8::from(previous_space & (chunk[0] == b' '));
+    for k in 0..32 {
+        let b = chunk[k];
+        controls |= u8::from(b.wrapping_sub(b'\t') < 5);
+        leads |= u8::from((b == 0xC2) | (b == 0xE1) | (b == 0xE2) | (b == 0xE3) | (b == 0xEF));
+    }
+    for k in 0..31 {
+        doubles |= u8::from((chunk[k] == b' ') & (chunk[k + 1] == b' '));
+    }
+    (controls | doubles != 0, leads != 0, chunk[31] == b' ')
 }
 
 /// Removes leading and trailing whitespace from a run of inlines, and merges adjacent text.
@@ -232,12 +319,6 @@ pub struct LineBuilder {
     pending_breaks: usize,
 }
 
-impl Default for LineStyle {
-    fn default() -> Self {
-        LineStyle::Plain
-    }
-}
-
 impl LineBuilder {
     fn ensure_root(&mut self) {
         if self.frames.is_empty() {
@@ -375,38 +456,49 @@ fn wrap(kind: InlineKind, content: Vec<Inline>) -> Inline {
 /// Plain text is often hard-wrapped at about 72 columns: a paragraph whose lines all run close
 /// to one width is joined with spaces instead of line breaks.
 pub fn to_blocks(lines: &[Line]) -> Vec<Block> {
+    to_blocks_with_breaks(lines, |_| false)
+}
+
+/// Lines to blocks, where a line for which `is_break` holds is a scene break as well as a
+/// drawn rule. (Taking the test as a function spares copying every line to mark them.)
+pub fn to_blocks_with_breaks(lines: &[Line], is_break: impl Fn(&Line) -> bool) -> Vec<Block> {
+    let is_rule = |l: &Line| l.style == LineStyle::Rule || is_break(l);
     let mut blocks: Vec<Block> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
-        if line.style == LineStyle::Rule {
+        if is_rule(line) {
             blocks.push(Block::SceneBreak);
             i += 1;
             continue;
         }
         let mut j = i + 1;
-        while j < lines.len()
-            && !lines[j].para_start
-            && lines[j].style == line.style
-            && lines[j].quote == line.quote
-            && lines[j].style != LineStyle::Rule
+        while j < lines.len() && !lines[j].para_start && lines[j].style == line.style && lines[j].quote == line.quote && !is_rule(&lines[j])
         {
             j += 1;
         }
         let para = &lines[i..j];
         let hard_wrapped = looks_hard_wrapped(para);
-        let mut inlines = Vec::new();
-        for (k, l) in para.iter().enumerate() {
-            if k > 0 {
-                if hard_wrapped {
-                    inlines.push(Inline::Text(" ".into()));
+        let inlines = if para.iter().all(|l| l.inlines.is_empty()) {
+            plain_paragraph(para, hard_wrapped)
+        } else {
+            let mut inlines = Vec::new();
+            for (k, l) in para.iter().enumerate() {
+                if k > 0 {
+                    if hard_wrapped {
+                        inlines.push(Inline::Text(" ".into()));
+                    } else {
+                        inlines.push(Inline::LineBreak);
+                    }
+                }
+                if l.inlines.is_empty() {
+                    inlines.push(Inline::Text(l.text.clone()));
                 } else {
-                    inlines.push(Inline::LineBreak);
+                    inlines.extend(l.inlines.iter().cloned());
                 }
             }
-            inlines.extend(l.inlines.iter().cloned());
-        }
-        let inlines = trim_inlines(inlines);
+            trim_inlines(inlines)
+        };
         let block = match line.style {
             LineStyle::Heading(level) => Block::Heading { level, content: inlines },
             _ => Block::Paragraph(inlines),
@@ -428,15 +520,38 @@ pub fn to_blocks(lines: &[Line]) -> Vec<Block> {
     blocks
 }
 
+/// A paragraph of plain lines (already whitespace-clean, never blank): one text, its lines
+/// joined by spaces when hard-wrapped, by line breaks otherwise.
+fn plain_paragraph(para: &[Line], hard_wrapped: bool) -> Vec<Inline> {
+    if hard_wrapped {
+        let mut text = String::with_capacity(para.iter().map(|l| l.text.len() + 1).sum());
+        for l in para {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&l.text);
+        }
+        return vec![Inline::Text(text)];
+    }
+    let mut inlines = Vec::with_capacity(para.len() * 2);
+    for l in para {
+        if !inlines.is_empty() {
+            inlines.push(Inline::LineBreak);
+        }
+        inlines.push(Inline::Text(l.text.clone()));
+    }
+    inlines
+}
+
 fn looks_hard_wrapped(para: &[Line]) -> bool {
     if para.len() < 2 {
         return false;
     }
-    let lens: Vec<usize> = para.iter().map(|l| l.text.chars().count()).collect();
-    let body = &lens[..lens.len() - 1];
-    let max = *body.iter().max().unwrap_or(&0);
-    let min = *body.iter().min().unwrap_or(&0);
-    (55..=100).contains(&max) && min + 25 >= max && *lens.last().unwrap_or(&0) <= max + 5
+    let len = |l: &Line| l.text.chars().count();
+    let body = &para[..para.len() - 1];
+    let max = body.iter().map(len).max().unwrap_or(0);
+    let min = body.iter().map(len).min().unwrap_or(0);
+    (55..=100).contains(&max) && min + 25 >= max && para.last().map_or(0, len) <= max + 5
 }
 
 #[cfg(test)]
@@ -468,5 +583,17 @@ mod tests {
         assert_eq!(lines[1].text, "She ran.");
         assert_eq!(lines[2].style, LineStyle::Rule);
         assert!(lines[3].emphasised);
+    }
+
+    /// The byte loop in `clean_text` must agree with the obvious per-character definition.
+    fn clean_text_reference(s: &str) -> String {
+        s.split(|c: char| c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn clean_text_matches_reference(s in "([ \t\n\r\u{0B}\u{0C}\u{85}\u{A0}\u{1680}\u{2000}-\u{200B}\u{2028}\u{202F}\u{3000}\u{FEFF}]|[a-z]|[é漢\u{20AC}\u{2010}\u{E000}]){0,200}") {
+            proptest::prop_assert_eq!(clean_text(&s), clean_text_reference(&s));
+        }
     }
 }

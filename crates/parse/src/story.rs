@@ -81,11 +81,11 @@ pub fn parse(mut lines: Vec<Line>, opts: &Options) -> StoryParts {
             parts.title_line = Some(tl);
             start = used;
             // A header block may follow the title lines.
-            if let Some(block) = header::find_header_block(&lines[start..]) {
-                if block.preamble.is_empty() {
-                    start += block.end;
-                    parts.header = Some(block);
-                }
+            if let Some(block) = header::find_header_block(&lines[start..])
+                && block.preamble.is_empty()
+            {
+                start += block.end;
+                parts.header = Some(block);
             }
         }
     }
@@ -114,8 +114,7 @@ pub fn parse(mut lines: Vec<Line>, opts: &Options) -> StoryParts {
                 .iter()
                 .filter(|l| {
                     let tl = read_title_line(&l.text);
-                    book_marker(&l.text).is_none()
-                        && !used.iter().any(|u| l.text == *u || tl.author.as_deref() == Some(u))
+                    book_marker(&l.text).is_none() && !used.iter().any(|u| l.text == *u || tl.author.as_deref() == Some(u))
                 })
                 .cloned()
                 .collect();
@@ -154,14 +153,58 @@ pub fn lines_to_paragraph_text(lines: &[Line]) -> String {
 // Navigation
 
 const NAV_WORDS: &[&str] = &[
-    "next", "prev", "previous", "back", "home", "index", "top", "main", "contents", "table of contents",
-    "next part", "previous part", "next chapter", "previous chapter", "prev chapter", "back to top",
-    "return to top", "go to top", "back to index", "return to index", "back to the index", "continue",
-    "continued", "next page", "previous page", "prev page", "previous post next post", "prev next",
-    "previous next", "back next", "home next", "prev home next", "previous home next", "index next",
-    "prev index next", "previous index next", "back to main", "return to main", "main page", "story index",
-    "back to stories", "return to stories", "read more", "first", "last", "first prev next last",
-    "next >", "forward", "go back", "up", "chapter index", "fic index",
+    "next",
+    "prev",
+    "previous",
+    "back",
+    "home",
+    "index",
+    "top",
+    "main",
+    "contents",
+    "table of contents",
+    "next part",
+    "previous part",
+    "next chapter",
+    "previous chapter",
+    "prev chapter",
+    "back to top",
+    "return to top",
+    "go to top",
+    "back to index",
+    "return to index",
+    "back to the index",
+    "continue",
+    "continued",
+    "next page",
+    "previous page",
+    "prev page",
+    "previous post next post",
+    "prev next",
+    "previous next",
+    "back next",
+    "home next",
+    "prev home next",
+    "previous home next",
+    "index next",
+    "prev index next",
+    "previous index next",
+    "back to main",
+    "return to main",
+    "main page",
+    "story index",
+    "back to stories",
+    "return to stories",
+    "read more",
+    "first",
+    "last",
+    "first prev next last",
+    "next >",
+    "forward",
+    "go back",
+    "up",
+    "chapter index",
+    "fic index",
 ];
 
 /// A line that is only a navigation link: `next`, `<< Prev | Next >>`, `Previous post Next post`,
@@ -170,10 +213,7 @@ pub fn is_navigation(text: &str) -> bool {
     if text.chars().count() > 48 {
         return false;
     }
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c == ' ' { c.to_ascii_lowercase() } else { ' ' })
-        .collect();
+    let cleaned: String = text.chars().map(|c| if c.is_alphanumeric() || c == ' ' { c.to_ascii_lowercase() } else { ' ' }).collect();
     let cleaned = lines::clean_text(&cleaned);
     if cleaned.is_empty() {
         return false;
@@ -182,7 +222,12 @@ pub fn is_navigation(text: &str) -> bool {
         return true;
     }
     // "Part 3 >>", "<< Chapter 2": a part or chapter pointer drawn with arrows.
-    let arrows = text.contains(">>") || text.contains("<<") || text.contains('»') || text.contains('«') || text.contains("->") || text.contains("<-");
+    let arrows = text.contains(">>")
+        || text.contains("<<")
+        || text.contains('»')
+        || text.contains('«')
+        || text.contains("->")
+        || text.contains("<-");
     arrows && NAV_POINTER.is_match(&cleaned)
 }
 
@@ -251,9 +296,8 @@ pub fn part_marker(text: &str) -> Option<(String, u32, Option<Option<u32>>)> {
     Some((rest, n, total))
 }
 
-static BY_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?P<title>.+?)\s*(?:/|,|-|–|—)?\s+by[:\s]\s*(?P<author>[^\s].{0,60})$").expect("literal regex")
-});
+static BY_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?P<title>.+?)\s*(?:/|,|-|–|—)?\s+by[:\s]\s*(?P<author>[^\s].{0,60})$").expect("literal regex"));
 static BY_ALONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^(?:by|written by|a story by|a fic by)[:\s]\s*(?P<author>\S.{0,60})$").expect("literal regex"));
 static FIC_PREFIX: LazyLock<Regex> =
@@ -268,10 +312,11 @@ fn strip_quotes(s: &str) -> String {
 pub fn read_title_line(text: &str) -> TitleLine {
     let mut tl = TitleLine::default();
     let mut t = text.trim().to_string();
-    if let Some(m) = FIC_PREFIX.find(&t) {
-        if m.end() > 0 && m.end() < t.len() {
-            t = t[m.end()..].to_string();
-        }
+    if let Some(m) = FIC_PREFIX.find(&t)
+        && m.end() > 0
+        && m.end() < t.len()
+    {
+        t = t[m.end()..].to_string();
     }
     if let Some((rest, n, total)) = part_marker(&t) {
         tl.part = Some(n);
@@ -376,14 +421,24 @@ static CHAPTER_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("literal regex")
 });
 static SPECIAL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?P<kind>prologue|prolog|epilogue|epilog|interlude|пролог|эпилог)\s*(?:[:.\-–—]\s*(?P<title>.*))?$").expect("literal regex")
+    Regex::new(r"(?i)^(?P<kind>prologue|prolog|epilogue|epilog|interlude|пролог|эпилог)\s*(?:[:.\-–—]\s*(?P<title>.*))?$")
+        .expect("literal regex")
 });
 
 /// Reads a chapter heading from a line (and maybe the next: `Chapter 2` then `Confessions`).
 pub fn chapter_heading(lines: &[Line], i: usize) -> Option<Heading> {
     let line = &lines[i];
+    // Cheap rejections first (this runs on every line): prose lines are long.
+    if line.text.len() > 400 || !line.para_start && i > 0 && !line.emphasised {
+        return None;
+    }
     let text = line.text.trim_matches(|c: char| c == '*' || c == '_' || c == '#' || c == '~' || c == '=' || c.is_whitespace());
-    if text.is_empty() || text.chars().count() > 100 || !line.para_start && i > 0 && !line.emphasised {
+    if text.is_empty() || text.chars().count() > 100 {
+        return None;
+    }
+    // Both patterns start with one of a few words: test the first letter before any regex.
+    let first = text.chars().next().and_then(|c| c.to_lowercase().next()).unwrap_or(' ');
+    if !matches!(first, 'c' | 'k' | 'p' | 't' | 'e' | 'i' | 'г' | 'п' | 'э') {
         return None;
     }
     let styled = line.emphasised || matches!(line.style, LineStyle::Heading(_));
@@ -454,7 +509,9 @@ fn find_headings(lines: &[Line]) -> Vec<Heading> {
             _ => None,
         })
         .collect();
-    let Some(&top) = levels.iter().min() else { return found };
+    let Some(&top) = levels.iter().min() else {
+        return found;
+    };
     if levels.iter().filter(|&&l| l == top).count() < 2 {
         return found;
     }
@@ -535,7 +592,7 @@ fn leading_notes<'a>(lines: &'a [Line], fields: &mut Vec<Field>) -> (Vec<Line>, 
 /// A site layout's chapter text: scene breaks marked, edge rules dropped; no header, heading
 /// or note detection (the layout gives those structurally).
 pub fn body_document(lines: Vec<Line>) -> Document {
-    let mut blocks = lines::to_blocks(&mark_scene_breaks(&lines));
+    let mut blocks = lines::to_blocks_with_breaks(&lines, is_drawn_break);
     trim_scene_breaks(&mut blocks);
     Document::new(blocks)
 }
@@ -552,7 +609,7 @@ fn build_chapter(number: Option<u32>, title: Option<String>, lines: &[Line], fie
         }
     }
     let body_lines = &rest[..end_start];
-    let mut body = lines::to_blocks(&mark_scene_breaks(body_lines));
+    let mut body = lines::to_blocks_with_breaks(body_lines, is_drawn_break);
     trim_scene_breaks(&mut body);
     ChapterParts {
         number,
@@ -609,11 +666,8 @@ pub fn is_scene_break(text: &str) -> bool {
     true
 }
 
-fn mark_scene_breaks(lines: &[Line]) -> Vec<Line> {
-    lines
-        .iter()
-        .map(|l| if l.style != LineStyle::Rule && is_scene_break(&l.text) { Line::rule() } else { l.clone() })
-        .collect()
+fn is_drawn_break(line: &Line) -> bool {
+    is_scene_break(&line.text)
 }
 
 fn trim_scene_breaks(blocks: &mut Vec<Block>) {

@@ -10,12 +10,10 @@ use regex::Regex;
 use scraper::{ElementRef, Html};
 use std::sync::LazyLock;
 
-static WORK_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"archiveofourown\.org/works/(\d+)|^/works/(\d+)").expect("literal regex"));
+static WORK_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"archiveofourown\.org/works/(\d+)|^/works/(\d+)").expect("literal regex"));
 static PART_OF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)part\s+(\d+)\s+of").expect("literal regex"));
-static STAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(Published|Updated|Completed|Words|Chapters):\s*([\d,./?\-]+)").expect("literal regex")
-});
+static STAT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(Published|Updated|Completed|Words|Chapters):\s*([\d,./?\-]+)").expect("literal regex"));
 static OPTION_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d+)\.\s*(.*)$").expect("literal regex"));
 
 /// Reads an AO3 page, or returns `None` when the page is not one.
@@ -30,11 +28,11 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> Option<&'static str> {
             "ao3-work"
         });
     }
-    if let Some(preface) = first(doc, &sel("div#preface")) {
-        if first_in(preface, &sel("dl.tags")).is_some() {
-            download(doc, preface, draft);
-            return Some("ao3-download");
-        }
+    if let Some(preface) = first(doc, &sel("div#preface"))
+        && first_in(preface, &sel("dl.tags")).is_some()
+    {
+        download(doc, preface, draft);
+        return Some("ao3-download");
     }
     let ao3 = first(doc, &sel("#header h1.heading a, a[href='/'] img[alt='Archive of Our Own'], img.logo[alt='Archive of Our Own']"))
         .is_some()
@@ -42,7 +40,9 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> Option<&'static str> {
     if !ao3 {
         return None;
     }
-    if first(doc, &sel("p.caution, div.caution")).is_some() || super::text_of(doc.root_element()).contains("This work could have adult content") {
+    if first(doc, &sel("p.caution, div.caution")).is_some()
+        || super::text_of(doc.root_element()).contains("This work could have adult content")
+    {
         draft.work.kind = PageKind::Interstitial;
         if let Some(blurb) = first(doc, &sel("li.blurb, li.work.blurb")) {
             blurb_metadata(blurb, draft);
@@ -78,14 +78,12 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> Option<&'static str> {
 }
 
 fn tags(meta: ElementRef<'_>, class: &str) -> Vec<String> {
-    texts_in(meta, &sel(&format!("dd.{class} a.tag, dd.{class}.tags a")))
-        .into_iter()
-        .fold(Vec::new(), |mut acc, t| {
-            if !acc.contains(&t) {
-                acc.push(t);
-            }
-            acc
-        })
+    texts_in(meta, &sel(&format!("dd.{class} a.tag, dd.{class}.tags a"))).into_iter().fold(Vec::new(), |mut acc, t| {
+        if !acc.contains(&t) {
+            acc.push(t);
+        }
+        acc
+    })
 }
 
 fn blurb_metadata(blurb: ElementRef<'_>, draft: &mut Draft) {
@@ -164,16 +162,15 @@ fn work_page(doc: &Html, draft: &mut Draft) {
             Some(ChapterParts { number: Some(number), title: (!title.is_empty()).then_some(title), ..ChapterParts::default() })
         })
         .collect();
-    let selected: Option<u32> = first(doc, &sel("select#selected_id option[selected]")).and_then(|o| o.value().attr("value")).and_then(|_| {
-        let text = text_of(first(doc, &sel("select#selected_id option[selected]"))?);
-        OPTION_NUMBER.captures(&text)?[1].parse().ok()
-    });
+    let selected: Option<u32> =
+        first(doc, &sel("select#selected_id option[selected]")).and_then(|o| o.value().attr("value")).and_then(|_| {
+            let text = text_of(first(doc, &sel("select#selected_id option[selected]"))?);
+            OPTION_NUMBER.captures(&text)?[1].parse().ok()
+        });
     let chapter_divs: Vec<ElementRef<'_>> = doc.select(&sel("#chapters > div.chapter")).collect();
     let texts: Vec<ChapterParts> = if chapter_divs.is_empty() {
         // A one-chapter work: the text sits directly in #chapters.
-        first(doc, &sel("#chapters div.userstuff"))
-            .map(|u| vec![chapter_from(u, None, selected.or(Some(1)))])
-            .unwrap_or_default()
+        first(doc, &sel("#chapters div.userstuff")).map(|u| vec![chapter_from(u, None, selected.or(Some(1)))]).unwrap_or_default()
     } else {
         chapter_divs
             .iter()
@@ -246,10 +243,10 @@ fn read_stats(stats: &str, draft: &mut Draft) {
             }
             "words" => draft.work.words_stated = parse_count(value),
             "chapters" => {
-                if let Some((n, m)) = value.split_once('/') {
-                    if let Ok(n) = n.trim().replace(',', "").parse() {
-                        draft.set_count(n, m.trim().replace(',', "").parse().ok());
-                    }
+                if let Some((n, m)) = value.split_once('/')
+                    && let Ok(n) = n.trim().replace(',', "").parse()
+                {
+                    draft.set_count(n, m.trim().replace(',', "").parse().ok());
                 }
             }
             _ => {}
@@ -330,10 +327,10 @@ fn download(doc: &Html, preface: ElementRef<'_>, draft: &mut Draft) {
             _ => {}
         }
     }
-    if let Some(m) = first_in(preface, &sel("p.message a[href*='/works/']")) {
-        if let Some(c) = m.value().attr("href").and_then(|h| WORK_ID.captures(h)) {
-            draft.work.site_id = c.get(1).map(|m| format!("ao3:{}", m.as_str()));
-        }
+    if let Some(m) = first_in(preface, &sel("p.message a[href*='/works/']"))
+        && let Some(c) = m.value().attr("href").and_then(|h| WORK_ID.captures(h))
+    {
+        draft.work.site_id = c.get(1).map(|m| format!("ao3:{}", m.as_str()));
     }
     if let Some(after) = first(doc, &sel("div#afterword")) {
         let notes: Vec<String> = labelled_blockquotes(after).into_iter().filter(|(l, _)| l.contains("notes")).map(|(_, t)| t).collect();

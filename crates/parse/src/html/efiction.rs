@@ -20,7 +20,8 @@ static SITE_FANDOM: LazyLock<Regex> =
 static CHAPTER_ENTRY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d+)\.\s*(.+)$").expect("literal regex"));
 
 pub fn is_efiction(doc: &Html, text: &str) -> bool {
-    text.contains("viewstory.php") && (first(doc, &sel("#pagetitle")).is_some() || text.contains("eFiction") || first(doc, &sel("span.label")).is_some())
+    text.contains("viewstory.php")
+        && (first(doc, &sel("#pagetitle")).is_some() || text.contains("eFiction") || first(doc, &sel("span.label")).is_some())
 }
 
 pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
@@ -92,20 +93,24 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     // Story notes.
     for block in doc.select(&sel("div.block")) {
         let title = first_child_text(block, "div.title");
-        if title.eq_ignore_ascii_case("Story Notes") {
-            if let Some(c) = block.select(&sel("div.content")).next() {
-                let notes = super::paragraphs_of(c);
-                draft.add_note(&notes);
-            }
+        if title.eq_ignore_ascii_case("Story Notes")
+            && let Some(c) = block.select(&sel("div.content")).next()
+        {
+            let notes = super::paragraphs_of(c);
+            draft.add_note(&notes);
         }
     }
 
     // The chapter list: "N. <a>Title</a>" entries.
     let mut chapters: Vec<ChapterParts> = Vec::new();
     for a in doc.select(&sel("a[href*='viewstory.php'][href*='chapter=']")) {
-        let Some(parent) = a.parent().and_then(ElementRef::wrap) else { continue };
+        let Some(parent) = a.parent().and_then(ElementRef::wrap) else {
+            continue;
+        };
         let entry = text_of(parent);
-        let Some(c) = CHAPTER_ENTRY.captures(&entry) else { continue };
+        let Some(c) = CHAPTER_ENTRY.captures(&entry) else {
+            continue;
+        };
         let Ok(n) = c[1].parse::<u32>() else { continue };
         if chapters.iter().any(|ch| ch.number == Some(n)) {
             continue;
@@ -125,7 +130,9 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
                 listed.notes = ch.notes;
                 listed.end_notes = ch.end_notes;
             }
-            None => chapters.push(ChapterParts { number: Some(current), body: ch.body, notes: ch.notes, end_notes: ch.end_notes, title: None }),
+            None => {
+                chapters.push(ChapterParts { number: Some(current), body: ch.body, notes: ch.notes, end_notes: ch.end_notes, title: None })
+            }
         }
     }
     for c in chapters {

@@ -15,19 +15,37 @@ use std::sync::LazyLock;
 static STATS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)Rated:\s*(?P<stats>.{1,700}?)\bid:\s*(?P<id>\d+)").expect("literal regex"));
 static TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<title>.+?)(?:\s+Chapter\s+\d+(?::[^,]*)?)?,\s+an?\s+(?P<fandom>.+?)\s+(?:fanfic|FanFiction|fan fiction)\b").expect("literal regex")
+    Regex::new(r"^(?P<title>.+?)(?:\s+Chapter\s+\d+(?::[^,]*)?)?,\s+an?\s+(?P<fandom>.+?)\s+(?:fanfic|FanFiction|fan fiction)\b")
+        .expect("literal regex")
 });
 static JS_VAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"var\s+(summary|cat_title|author|title)\s*=\s*'((?:[^'\\]|\\.)*)'"#).expect("literal regex"));
 static OPTION_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d+)\.\s*(.*)$").expect("literal regex"));
-static DESCRIPTION_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^Chapter \d+ of an? .*?(?:fanfiction|fanfic)(?: with characters .*?\.)?\.?\s+").expect("literal regex")
-});
+static DESCRIPTION_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^Chapter \d+ of an? .*?(?:fanfiction|fanfic)(?: with characters .*?\.)?\.?\s+").expect("literal regex"));
 
 const GENRES: &[&str] = &[
-    "adventure", "angst", "crime", "drama", "family", "fantasy", "friendship", "general", "horror", "humor",
-    "hurt/comfort", "mystery", "parody", "poetry", "romance", "sci-fi", "spiritual", "supernatural", "suspense",
-    "tragedy", "western",
+    "adventure",
+    "angst",
+    "crime",
+    "drama",
+    "family",
+    "fantasy",
+    "friendship",
+    "general",
+    "horror",
+    "humor",
+    "hurt/comfort",
+    "mystery",
+    "parody",
+    "poetry",
+    "romance",
+    "sci-fi",
+    "spiritual",
+    "supernatural",
+    "suspense",
+    "tragedy",
+    "western",
 ];
 
 pub fn is_ffn(doc: &Html, text: &str) -> bool {
@@ -47,7 +65,8 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
         draft.set_title(&text_of(t));
     }
     // Older layouts: a breadcrumb "Books » Harry Potter » <b>Title</b>".
-    if let Some(b) = doc.select(&sel("b")).find(|b| b.prev_siblings().take(3).any(|s| s.value().as_text().is_some_and(|t| t.contains('»')))) {
+    if let Some(b) = doc.select(&sel("b")).find(|b| b.prev_siblings().take(3).any(|s| s.value().as_text().is_some_and(|t| t.contains('»'))))
+    {
         draft.set_title(&text_of(b));
     }
     let page = page_title(doc).unwrap_or_default();
@@ -59,7 +78,7 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     if draft.work.fandoms.is_empty() {
         if let Some(f) = js_var("cat_title") {
             draft.work.fandoms = vec![f];
-        } else if let Some(a) = doc.select(&sel("#pre_story_links a, a[href]")).filter(|a| is_category_link(a.value().attr("href"))).last() {
+        } else if let Some(a) = doc.select(&sel("#pre_story_links a, a[href]")).rfind(|a| is_category_link(a.value().attr("href"))) {
             draft.work.fandoms = vec![text_of(a)];
         }
     }
@@ -133,11 +152,7 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
             plain_index += 1;
         }
     }
-    draft.state_complete(
-        Authority::Site,
-        complete,
-        if complete { "FanFiction.Net: Complete" } else { "FanFiction.Net: no Complete mark" },
-    );
+    draft.state_complete(Authority::Site, complete, if complete { "FanFiction.Net: Complete" } else { "FanFiction.Net: no Complete mark" });
 
     // Chapter index: the first chapter <select> on the page.
     let select = first(doc, &sel("select#chap_select, select[name=chapter]"));
@@ -146,7 +161,9 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     if let Some(select) = select {
         for o in select.select(&sel("option")) {
             let text = text_of(o);
-            let Some(c) = OPTION_NUMBER.captures(&text) else { continue };
+            let Some(c) = OPTION_NUMBER.captures(&text) else {
+                continue;
+            };
             let Ok(n) = c[1].parse::<u32>() else { continue };
             if o.value().attr("selected").is_some() {
                 current = n;

@@ -15,16 +15,53 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 /// Elements whose content is never story text.
 const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "head", "title", "form", "select", "option", "button",
-    "input", "textarea", "iframe", "object", "embed", "svg", "math", "canvas", "audio", "video", "map",
-    "nav", "label",
+    "script", "style", "noscript", "template", "head", "title", "form", "select", "option", "button", "input", "textarea", "iframe",
+    "object", "embed", "svg", "math", "canvas", "audio", "video", "map", "nav", "label",
 ];
 
 const BLOCKS: &[&str] = &[
-    "p", "div", "section", "article", "main", "aside", "header", "footer", "blockquote", "center", "li",
-    "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "pre",
-    "address", "figure", "figcaption", "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6", "body",
-    "html", "fieldset", "legend", "hgroup", "dialog",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "aside",
+    "header",
+    "footer",
+    "blockquote",
+    "center",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "tbody",
+    "thead",
+    "tfoot",
+    "caption",
+    "pre",
+    "address",
+    "figure",
+    "figcaption",
+    "details",
+    "summary",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "body",
+    "html",
+    "fieldset",
+    "legend",
+    "hgroup",
+    "dialog",
 ];
 
 fn inline_kind(name: &str) -> Option<InlineKind> {
@@ -131,6 +168,46 @@ fn heading_level(name: &str) -> Option<u8> {
 }
 
 /// An element's visible text, whitespace collapsed (no script or style content).
+/// Story-container candidates under `root` (see [`is_story_container`]) with how much visible
+/// text each holds, and the total under `root`; one walk of the tree. The measure is bytes
+/// above the space (visible ASCII and every byte of other characters) outside scripts and
+/// styles: enough to compare containers without building their text.
+fn container_weights(root: ElementRef<'_>) -> (usize, Vec<(usize, ElementRef<'_>)>) {
+    let mut total = 0;
+    let mut candidates: Vec<(usize, ElementRef<'_>)> = Vec::new();
+    let mut open: Vec<(ego_tree::NodeId, usize)> = Vec::new();
+    let mut skip_depth = 0usize;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) if skip_depth > 0 || matches!(e.name(), "script" | "style") => skip_depth += 1,
+                Node::Element(e) if is_story_container(e) => {
+                    if let Some(el) = ElementRef::wrap(node) {
+                        open.push((node.id(), candidates.len()));
+                        candidates.push((0, el));
+                    }
+                }
+                Node::Text(t) if skip_depth == 0 => {
+                    let w = t.bytes().map(|b| usize::from(b > b' ')).sum::<usize>();
+                    total += w;
+                    for &(_, k) in &open {
+                        candidates[k].0 += w;
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if skip_depth > 0 && node.value().is_element() {
+                    skip_depth -= 1;
+                } else if open.last().is_some_and(|(id, _)| *id == node.id()) {
+                    open.pop();
+                }
+            }
+        }
+    }
+    (total, candidates)
+}
+
 pub fn text_of(el: ElementRef<'_>) -> String {
     let mut out = String::new();
     let mut skip_depth = 0usize;
@@ -207,27 +284,37 @@ pub fn extract(text: &str, draft: &mut crate::draft::Draft) -> &'static str {
     generic(&doc, draft)
 }
 
-/// Containers that hold the story on many personal sites and blogs, best first.
-const STORY_CONTAINERS: &str = "#storytext, #story, #chapter, .chapter, .storytext, .story, article .entry-content, .entry-content, \
-     .post-body, .entry, article, main, #content, .content, #main";
+/// Containers that hold the story on many personal sites and blogs: elements with one of
+/// these ids or classes, and `<article>` and `<main>`. Matched by hand, not by a CSS selector:
+/// this test runs on every element of every generic page, and selector matching cost more
+/// than the rest of the extraction.
+const CONTAINER_IDS: [&str; 5] = ["storytext", "story", "chapter", "content", "main"];
+const CONTAINER_CLASSES: [&str; 7] = ["chapter", "storytext", "story", "entry-content", "post-body", "entry", "content"];
+
+fn is_story_container(e: &scraper::node::Element) -> bool {
+    matches!(e.name(), "article" | "main")
+        || e.id().is_some_and(|id| CONTAINER_IDS.contains(&id))
+        || e.classes().any(|c| CONTAINER_CLASSES.contains(&c))
+}
 
 /// Any other page: the story container (or the body), read like a text file.
 fn generic(doc: &Html, draft: &mut crate::draft::Draft) -> &'static str {
-    let container = doc
-        .select(&sel(STORY_CONTAINERS))
-        .max_by_key(|e| text_of(*e).len())
-        .filter(|e| {
-            let body_len = first(doc, &sel("body")).map_or(0, |b| text_of(b).len());
-            text_of(*e).len() * 2 >= body_len
-        })
-        .or_else(|| first(doc, &sel("body")))
+    let body = first(doc, &sel("body"));
+    let (total, candidates) = container_weights(body.unwrap_or_else(|| doc.root_element()));
+    let container = candidates
+        .into_iter()
+        .max_by_key(|(weight, _)| *weight)
+        .filter(|(weight, _)| weight * 2 >= total)
+        .map(|(_, e)| e)
+        .or(body)
         .unwrap_or_else(|| doc.root_element());
     let mut lines = element_lines(container);
     // A header block further down (after site menus): start there.
     if crate::header::find_header_block(&lines).is_none() {
         let limit = lines.len() * 2 / 5;
         if let Some(start) = (1..limit).find(|&i| {
-            crate::header::find_header_block(&lines[i..]).is_some_and(|h| h.fields.iter().filter(|f| f.key.is_some()).count() >= 2 && h.preamble.len() <= 1)
+            crate::header::find_header_block(&lines[i..])
+                .is_some_and(|h| h.fields.iter().filter(|f| f.key.is_some()).count() >= 2 && h.preamble.len() <= 1)
         }) {
             let start = start.saturating_sub(usize::from(crate::header::label_line(&lines[start].text).is_none()));
             draft.work.diagnostics.push(format!("skipped {start} lines of page furniture before the story header"));

@@ -52,11 +52,17 @@ pub fn fanficauthors(doc: &Html, draft: &mut Draft) -> &'static str {
     }
     // Chapter entries: a link whose text is "Story :: N - Title".
     for p in doc.select(&sel("div.col-md-12 > p")) {
-        let Some(a) = p.select(&sel("a")).next() else { continue };
+        let Some(a) = p.select(&sel("a")).next() else {
+            continue;
+        };
         let link = text_of(a);
-        let Some((_, title)) = link.split_once("::") else { continue };
+        let Some((_, title)) = link.split_once("::") else {
+            continue;
+        };
         let entry = text_of(p);
-        let Some(c) = FFA_CHAPTER.captures(&entry) else { continue };
+        let Some(c) = FFA_CHAPTER.captures(&entry) else {
+            continue;
+        };
         let Ok(n) = c[1].parse::<u32>() else { continue };
         draft.push_chapter(ChapterParts { number: Some(n), title: Some(title.trim().to_string()), ..ChapterParts::default() });
     }
@@ -83,7 +89,7 @@ pub fn animationsource(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str
             let t = text_of(*d);
             t.contains("Author :") && t.contains("Rating :")
         })
-        .last();
+        .next_back();
     if let Some(b) = fields_box {
         let lines = super::element_lines(b);
         let mut i = 0;
