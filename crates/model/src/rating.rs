@@ -49,6 +49,12 @@ const TABLE: &[(&str, RatingLevel)] = &[
     ("gen", RatingLevel::GeneralAudiences),
     ("general audiences", RatingLevel::GeneralAudiences),
     ("u", RatingLevel::GeneralAudiences),
+    // fanfiktion.de's age ratings (P for "Personen ab").
+    ("p6", RatingLevel::GeneralAudiences),
+    ("p12", RatingLevel::TeenAndUp),
+    ("p16", RatingLevel::Mature),
+    ("p18", RatingLevel::Explicit),
+    ("p18-avl", RatingLevel::Explicit),
     ("pg-13", RatingLevel::TeenAndUp),
     ("pg13", RatingLevel::TeenAndUp),
     ("pg 13", RatingLevel::TeenAndUp),

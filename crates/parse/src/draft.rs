@@ -63,7 +63,7 @@ pub fn split_list(value: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for item in value.split([',', ';', '\n']) {
         let item = item.trim().trim_end_matches('.').trim();
-        if item.is_empty() || matches!(item.to_lowercase().as_str(), "none" | "n/a" | "na" | "-") {
+        if item.is_empty() || matches!(item.to_lowercase().as_str(), "none" | "n/a" | "na" | "-" | "keine" | "нет") {
             continue;
         }
         if !out.iter().any(|x| x.eq_ignore_ascii_case(item)) {
@@ -97,10 +97,14 @@ pub fn parse_count(value: &str) -> Option<u64> {
 /// Reads a completion status value: `Complete`, `WIP`, `Yes`, `закончен`.
 pub fn status_value(value: &str) -> Option<bool> {
     let v = value.trim().trim_end_matches('.').to_lowercase();
-    let v = v.split(['(', '-', '–']).next().unwrap_or("").trim().to_string();
-    match v.as_str() {
+    // "Complete (12 chapters)", "WIP - updated weekly": the word before any aside. Hyphens
+    // inside a word ("one-shot", "in-progress") are part of it.
+    let v = v.split(['(', '[']).next().unwrap_or("");
+    let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    let v = v.split(" - ").next().unwrap_or("").split(" – ").next().unwrap_or("").trim();
+    match v {
         "complete" | "completed" | "finished" | "done" | "yes" | "y" | "oneshot" | "one-shot" | "one shot" | "закончен" | "завершён"
-        | "завершен" | "закончено" => Some(true),
+        | "завершен" | "закончено" | "abgeschlossen" | "fertig" | "komplett" | "beendet" => Some(true),
         "wip"
         | "in progress"
         | "work in progress"
@@ -113,7 +117,11 @@ pub fn status_value(value: &str) -> Option<bool> {
         | "не закончен"
         | "в процессе"
         | "not complete"
-        | "not completed" => Some(false),
+        | "not completed"
+        | "in arbeit"
+        | "unvollständig"
+        | "nicht abgeschlossen"
+        | "pausiert" => Some(false),
         _ => None,
     }
 }
@@ -611,6 +619,19 @@ pub fn empty_document() -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_values_in_their_written_forms() {
+        for yes in ["Complete", "Completed (12 chapters)", "one-shot", "Oneshot.", "закончен", "Abgeschlossen", "Yes"] {
+            assert_eq!(status_value(yes), Some(true), "{yes}");
+        }
+        for no in ["WIP - updated weekly", "in-progress", "In  Progress", "в процессе", "In Arbeit", "No", "Not complete"] {
+            assert_eq!(status_value(no), Some(false), "{no}");
+        }
+        for unknown in ["Posted", "Maybe", ""] {
+            assert_eq!(status_value(unknown), None, "{unknown}");
+        }
+    }
 
     #[test]
     fn series_and_sequels_in_summaries() {

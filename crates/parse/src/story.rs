@@ -509,18 +509,82 @@ fn find_headings(lines: &[Line]) -> Vec<Heading> {
             _ => None,
         })
         .collect();
-    let Some(&top) = levels.iter().min() else {
-        return found;
-    };
-    if levels.iter().filter(|&&l| l == top).count() < 2 {
+    if let Some(&top) = levels.iter().min()
+        && levels.iter().filter(|&&l| l == top).count() >= 2
+    {
+        for (i, l) in lines.iter().enumerate() {
+            if l.style == LineStyle::Heading(top) {
+                found.push(Heading { line: i, consumed: 1, number: None, title: Some(l.text.clone()) });
+            }
+        }
         return found;
     }
-    for (i, l) in lines.iter().enumerate() {
-        if l.style == LineStyle::Heading(top) {
-            found.push(Heading { line: i, consumed: 1, number: None, title: Some(l.text.clone()) });
+    numbered_headings(lines)
+}
+
+/// Words of prose two numbered headings must have between them; fewer, and the numbers are
+/// a list inside the story (`1. Buy milk`), not chapters.
+const MIN_WORDS_BETWEEN_NUMBERED: usize = 25;
+
+/// Chapters marked by numbers alone: a line `1` (the title, if any, on the next line) or
+/// `1. Title`, standing as its own paragraph. Numbers are ambiguous, so they count only as a
+/// run: at least two, counting up by one from where they start, each followed by prose.
+fn numbered_headings(lines: &[Line]) -> Vec<Heading> {
+    let mut found: Vec<Heading> = Vec::new();
+    for i in 0..lines.len() {
+        let Some(mut heading) = numbered_heading(lines, i) else { continue };
+        let expected = found.last().and_then(|h| h.number).map_or(heading.number, |n| Some(n + 1));
+        if heading.number != expected {
+            continue;
         }
+        if let Some(prev) = found.last() {
+            let between: usize = lines[prev.line + prev.consumed..i].iter().map(|l| l.text.split_whitespace().count()).sum();
+            if between < MIN_WORDS_BETWEEN_NUMBERED {
+                return Vec::new();
+            }
+        }
+        if heading.title.is_none()
+            && let Some(next) = lines.get(i + 1)
+            && title_like(next, lines.get(i + 2))
+        {
+            heading.title = Some(next.text.clone());
+            heading.consumed = 2;
+        }
+        found.push(heading);
+    }
+    let last = found.last().map_or(0, |h| h.line + h.consumed);
+    let after: usize = lines[last.min(lines.len())..].iter().map(|l| l.text.split_whitespace().count()).sum();
+    if found.len() < 2 || after < MIN_WORDS_BETWEEN_NUMBERED || found[0].number.is_none_or(|n| n > 1) {
+        return Vec::new();
     }
     found
+}
+
+/// One `1` or `1.` or `1. Title` line set apart as its own paragraph.
+fn numbered_heading(lines: &[Line], i: usize) -> Option<Heading> {
+    let line = &lines[i];
+    let alone = lines.get(i + 1).is_none_or(|n| n.para_start);
+    if !line.para_start && i > 0 || !alone || line.text.len() > 200 {
+        return None;
+    }
+    let text = line.text.trim_matches(|c: char| c == '*' || c == '_' || c == '#' || c.is_whitespace());
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let number: u32 = text[..digits].parse().ok()?;
+    let rest = &text[digits..];
+    let title = if rest.is_empty() || rest == "." {
+        None
+    } else {
+        let title = rest.strip_prefix(". ").or_else(|| rest.strip_prefix(" - "))?.trim();
+        let words = title.split_whitespace().count();
+        if words == 0 || words > 10 || title.ends_with(['.', ',', ';', ':']) && !title.ends_with("...") {
+            return None;
+        }
+        Some(title.to_string())
+    };
+    Some(Heading { line: i, consumed: 1, number: Some(number), title })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -684,7 +748,7 @@ fn trim_scene_breaks(blocks: &mut Vec<Block>) {
 // End markers
 
 static END_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[\W_]*(?P<m>to be continued|tbc|continued in (?:part|chapter) \w+|continued next (?:part|chapter)|the end|fin|end|owari|конец|продолжение следует)[\W_]*$")
+    Regex::new(r"(?i)^[\W_]*(?P<m>to be continued|tbc|continued in (?:part|chapter) \w+|continued next (?:part|chapter)|the end|fin|end|ende|owari|конец|продолжение следует)[\W_]*$")
         .expect("literal regex")
 });
 
@@ -719,6 +783,38 @@ fn end_marker(body: &Document) -> Option<EndMarker> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PROSE: &str = "The rain had not stopped for three days, and the river was rising past the old stone \
+        marker that her grandfather had set there before any of them were born. Nobody in the village talked about it.";
+
+    fn chapters_of(text: &str) -> Vec<(Option<u32>, Option<String>)> {
+        let parts = parse(lines::from_plain_text(text), &Options::default());
+        parts.chapters.iter().map(|c| (c.number, c.title.clone())).collect()
+    }
+
+    #[test]
+    fn number_lines_are_chapters_when_they_count_up_between_prose() {
+        let bare = format!("1\n\nThe Beginning\n\n{PROSE}\n\n2\n\n{PROSE}\n\n3\n\nEnding\n\n{PROSE}\n");
+        assert_eq!(
+            chapters_of(&bare),
+            vec![(Some(1), Some("The Beginning".into())), (Some(2), None), (Some(3), Some("Ending".into()))]
+        );
+        let dotted = format!("1. Arrival\n\n{PROSE}\n\n2. Departure\n\n{PROSE}\n");
+        assert_eq!(chapters_of(&dotted), vec![(Some(1), Some("Arrival".into())), (Some(2), Some("Departure".into()))]);
+    }
+
+    #[test]
+    fn numbered_lists_and_stray_numbers_are_not_chapters() {
+        // A list inside the story: no prose between the items.
+        let list = format!("{PROSE}\n\n1. Buy milk\n\n2. Feed the cat\n\n3. Call mother\n\n{PROSE}\n");
+        assert_eq!(chapters_of(&list).len(), 1);
+        // Numbers that do not count up from one.
+        let stray = format!("{PROSE}\n\n7\n\n{PROSE}\n\n12\n\n{PROSE}\n");
+        assert_eq!(chapters_of(&stray).len(), 1);
+        // A single number.
+        let single = format!("1\n\n{PROSE}\n");
+        assert_eq!(chapters_of(&single).len(), 1);
+    }
 
     #[test]
     fn scene_breaks_and_not_scene_breaks() {
