@@ -406,9 +406,21 @@ impl Draft {
     /// holds becomes that chapter; text before an in-text heading becomes its notes.
     pub fn take_story_as_chapter(&mut self, mut parts: StoryParts, number: u32, title: Option<String>) -> Chapter {
         let chapters = std::mem::take(&mut parts.chapters);
-        let mut notes = Document::new(crate::lines::to_blocks(&parts.work_notes));
-        let mut body = Document::default();
+        let mut notes = Document::default();
         let mut end_notes = Document::default();
+        // A note the author wrote into the chapter's text (`A/N: thanks for the reviews`)
+        // belongs to that chapter; the site gives the work's own notes elsewhere.
+        if let Some(header) = &mut parts.header {
+            let (note_fields, others): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut header.fields).into_iter().partition(|f| matches!(f.key, Some(Key::Notes | Key::EndNotes)));
+            header.fields = others;
+            for f in note_fields.into_iter().filter(|f| !f.value.trim().is_empty()) {
+                let paragraph = ficarchive_model::Block::Paragraph(vec![ficarchive_model::Inline::Text(f.value.trim().to_string())]);
+                if f.key == Some(Key::EndNotes) { &mut end_notes } else { &mut notes }.blocks.push(paragraph);
+            }
+        }
+        notes.blocks.extend(crate::lines::to_blocks(&parts.work_notes));
+        let mut body = Document::default();
         for c in chapters {
             notes.blocks.extend(c.notes.blocks);
             if !body.blocks.is_empty() && !c.body.blocks.is_empty() {

@@ -795,10 +795,7 @@ mod tests {
     #[test]
     fn number_lines_are_chapters_when_they_count_up_between_prose() {
         let bare = format!("1\n\nThe Beginning\n\n{PROSE}\n\n2\n\n{PROSE}\n\n3\n\nEnding\n\n{PROSE}\n");
-        assert_eq!(
-            chapters_of(&bare),
-            vec![(Some(1), Some("The Beginning".into())), (Some(2), None), (Some(3), Some("Ending".into()))]
-        );
+        assert_eq!(chapters_of(&bare), vec![(Some(1), Some("The Beginning".into())), (Some(2), None), (Some(3), Some("Ending".into()))]);
         let dotted = format!("1. Arrival\n\n{PROSE}\n\n2. Departure\n\n{PROSE}\n");
         assert_eq!(chapters_of(&dotted), vec![(Some(1), Some("Arrival".into())), (Some(2), Some("Departure".into()))]);
     }
