@@ -5,31 +5,47 @@
 //! there is no attribute, script or URL in here to sanitise.
 
 /// A sequence of blocks: a chapter body, or a note.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Stored as compact JSON (`{"p":[{"t":"text"},{"em":[...]}]}`): short variant names keep
+/// the archive small, and the shape is the same everywhere a document is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Document {
     pub blocks: Vec<Block>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Block {
+    #[serde(rename = "p")]
     Paragraph(Vec<Inline>),
     /// A heading inside the text (a scene title, a date line the author set apart).
+    #[serde(rename = "h")]
     Heading {
+        #[serde(rename = "l")]
         level: u8,
+        #[serde(rename = "c")]
         content: Vec<Inline>,
     },
+    #[serde(rename = "q")]
     Quote(Vec<Block>),
     /// A scene break, however the source drew it (`~ ~ ~`, `oOo`, `<hr>`, ...).
+    #[serde(rename = "hr")]
     SceneBreak,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Inline {
+    #[serde(rename = "t")]
     Text(String),
+    #[serde(rename = "em")]
     Emphasis(Vec<Inline>),
+    #[serde(rename = "b")]
     Strong(Vec<Inline>),
+    #[serde(rename = "s")]
     Strike(Vec<Inline>),
+    #[serde(rename = "u")]
     Underline(Vec<Inline>),
+    #[serde(rename = "br")]
     LineBreak,
 }
 

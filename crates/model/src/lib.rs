@@ -33,6 +33,14 @@ pub enum PageKind {
 }
 
 impl PageKind {
+    pub const ALL: [PageKind; 6] =
+        [PageKind::Work, PageKind::SeriesIndex, PageKind::Interstitial, PageKind::Podfic, PageKind::Listing, PageKind::Unknown];
+
+    /// The kind named by [`PageKind::as_str`].
+    pub fn from_name(name: &str) -> Option<PageKind> {
+        PageKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PageKind::Work => "work",

@@ -14,6 +14,14 @@ pub enum RatingLevel {
 }
 
 impl RatingLevel {
+    pub const ALL: [RatingLevel; 5] =
+        [RatingLevel::GeneralAudiences, RatingLevel::TeenAndUp, RatingLevel::Mature, RatingLevel::Explicit, RatingLevel::NotRated];
+
+    /// The level named by [`RatingLevel::as_str`].
+    pub fn from_name(name: &str) -> Option<RatingLevel> {
+        RatingLevel::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RatingLevel::GeneralAudiences => "General Audiences",

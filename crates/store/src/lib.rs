@@ -1,0 +1,735 @@
+//! The archive's storage: works, chapters, authors, series, typed tags, the original source
+//! bytes and import runs, in one schema on embedded SQLite (the default: a data directory)
+//! or on PostgreSQL.
+//!
+//! Architecture invariant: one code path for both databases. Every query is written once, in
+//! the SQL both accept (`$n` placeholders, `ON CONFLICT`, `RETURNING`), and runs through
+//! sqlx's `Any` driver; only the two column spellings in [`schema`] differ. Every change to
+//! a work happens inside one transaction, so a process killed at any moment leaves either
+//! the old or the new work, never a mixture.
+//!
+//! Architecture invariant: no parsing here. The store receives [`Work`]s and bytes; it
+//! neither reads files nor interprets text.
+
+pub mod merge;
+pub mod schema;
+
+use ficarchive_model::{Chapter, Document, PageKind, Rating, RatingLevel, SeriesRef, Work};
+use schema::Dialect;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The SQLite file inside a data directory.
+pub const DATABASE_FILE: &str = "archive.sqlite3";
+
+/// Where an archive lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A data directory holding the embedded database (and, later, the search index).
+    Embedded(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Location {
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Embedded(dir) => dir.display().to_string(),
+            // Never print a password.
+            Location::Postgres(url) => redact(url),
+        }
+    }
+
+    /// Whether an archive exists here already (always assumed for PostgreSQL).
+    pub fn exists(&self) -> bool {
+        match self {
+            Location::Embedded(dir) => dir.join(DATABASE_FILE).exists(),
+            Location::Postgres(_) => true,
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the archive at {location}: {message}")]
+    Open { location: String, message: String },
+    #[error(
+        "the archive database at {location} is damaged ({message}); restore it from a backup, or move it aside and import the source files again"
+    )]
+    Corrupt { location: String, message: String },
+    #[error("the archive at {location} was written by a newer ficarchive (schema version {found}; this program knows up to {known})")]
+    TooNew { location: String, found: i64, known: i64 },
+    #[error("the disk holding the archive is full; free some space and run the same command again (nothing was half-written)")]
+    DiskFull,
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let message = e.to_string();
+        let lower = message.to_lowercase();
+        if lower.contains("disk is full") || lower.contains("no space left") || lower.contains("could not extend file") {
+            StoreError::DiskFull
+        } else {
+            StoreError::Database(message)
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The files a work came from, with their bytes, for provenance.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFile<'a> {
+    pub path: &'a str,
+    pub sha256: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// What storing a work did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New(i64),
+    /// An archived work (same site id, or same title and authors) gained chapters or changed;
+    /// it keeps its id.
+    Updated(i64),
+    /// The archive already held everything this copy says.
+    Unchanged(i64),
+}
+
+/// How a source file ended: the outcome column of `sources`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceOutcome {
+    Work,
+    NotAStory,
+    Failed,
+}
+
+impl SourceOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            SourceOutcome::Work => "work",
+            SourceOutcome::NotAStory => "not-a-story",
+            SourceOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Counts kept on an import run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub new_works: u64,
+    pub updated_works: u64,
+    pub unchanged: u64,
+    pub not_stories: u64,
+    pub failed: u64,
+}
+
+/// A summary of the whole archive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub works: u64,
+    pub chapters: u64,
+    pub words: u64,
+    pub authors: u64,
+    pub sources: u64,
+    pub by_rating: Vec<(String, u64)>,
+    pub by_fandom: Vec<(String, u64)>,
+    pub complete: u64,
+    pub in_progress: u64,
+    pub status_unknown: u64,
+}
+
+/// Tag kinds, as stored in `tags.kind`.
+pub const TAG_KINDS: [&str; 7] = ["fandom", "relationship", "character", "freeform", "warning", "category", "rating"];
+
+pub struct Archive {
+    pool: AnyPool,
+    dialect: Dialect,
+    location: Location,
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Archive {
+    /// Opens the archive, creating it (and its data directory) when it does not exist, and
+    /// brings its schema up to date.
+    pub async fn open(location: &Location) -> Result<Archive> {
+        sqlx::any::install_default_drivers();
+        let describe = location.describe();
+        let open_error = |e: sqlx::Error| classify_open(&describe, e);
+        let (pool, dialect) = match location {
+            Location::Embedded(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                    location: describe.clone(),
+                    message: format!("cannot create the data directory: {e}"),
+                })?;
+                let file = dir.join(DATABASE_FILE);
+                let url = format!("sqlite://{}?mode=rwc", file.display());
+                let options = AnyConnectOptions::from_str(&url).map_err(open_error)?;
+                // Open one connection by hand first: a pool retries a failing connection until
+                // its timeout, which would hide "file is not a database" behind a timeout.
+                let mut probe = sqlx::AnyConnection::connect_with(&options).await.map_err(open_error)?;
+                probe.execute("PRAGMA schema_version").await.map_err(open_error)?;
+                probe.close().await.map_err(open_error)?;
+                // One writer at a time is SQLite's rule; a single connection keeps it simple
+                // and is not the bottleneck of an import.
+                let pool = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await
+                    .map_err(open_error)?;
+                (pool, Dialect::Sqlite)
+            }
+            Location::Postgres(url) => {
+                let options = AnyConnectOptions::from_str(url).map_err(open_error)?;
+                sqlx::AnyConnection::connect_with(&options).await.map_err(open_error)?.close().await.map_err(open_error)?;
+                let pool = AnyPoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
+                (pool, Dialect::Postgres)
+            }
+        };
+        let archive = Archive { pool, dialect, location: location.clone() };
+        archive.migrate().await.map_err(|e| match e {
+            StoreError::Database(message) => classify_open(&describe, sqlx::Error::Protocol(message)),
+            other => other,
+        })?;
+        Ok(archive)
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(&mut *conn).await?;
+        let current = current.unwrap_or(0);
+        let known = schema::MIGRATIONS.last().map_or(0, |(v, _)| *v);
+        if current > known {
+            return Err(StoreError::TooNew { location: self.location.describe(), found: current, known });
+        }
+        for (version, sql) in schema::MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            let mut tx = conn.begin().await?;
+            let sql = self.dialect.render(sql);
+            for statement in schema::statements(&sql) {
+                // Audited: migration text is a constant of this crate.
+                tx.execute(sqlx::AssertSqlSafe(statement.to_string())).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts an import run and returns its id.
+    pub async fn begin_run(&self, paths: &[String]) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar("INSERT INTO import_runs (started_at, paths) VALUES ($1, $2) RETURNING id")
+            .bind(now())
+            .bind(serde_json::to_string(paths).unwrap_or_default())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn finish_run(&self, run: i64, counts: RunCounts) -> Result<()> {
+        sqlx::query(
+            "UPDATE import_runs SET finished_at = $1, new_works = $2, updated_works = $3, unchanged = $4, not_stories = $5, failed = $6 WHERE id = $7",
+        )
+        .bind(now())
+        .bind(counts.new_works as i64)
+        .bind(counts.updated_works as i64)
+        .bind(counts.unchanged as i64)
+        .bind(counts.not_stories as i64)
+        .bind(counts.failed as i64)
+        .bind(run)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the archive already holds these exact bytes (as a work's source, or as a file
+    /// that was not a story or failed to parse).
+    pub async fn has_source(&self, sha256: &str) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM sources WHERE sha256 = $1").bind(sha256).fetch_optional(&self.pool).await?;
+        Ok(found.is_some())
+    }
+
+    /// Keeps the bytes of a file that gave no work (not a story, or a parse failure), so that
+    /// nothing imported is lost and the same file is recognised next time.
+    pub async fn keep_source(&self, run: i64, file: SourceFile<'_>, outcome: SourceOutcome, message: &str) -> Result<()> {
+        let content = compress(file.bytes)?;
+        sqlx::query(
+            "INSERT INTO sources (sha256, path, size, content, outcome, message, work_id, import_run_id, added_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(file.sha256)
+        .bind(file.path)
+        .bind(file.bytes.len() as i64)
+        .bind(content)
+        .bind(outcome.as_str())
+        .bind(message)
+        .bind(run)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a parsed work with the files it came from, in one transaction: a new work, or
+    /// the archived copy of the same work (same site id, or same title and authors) updated
+    /// in place. With `dry_run`, everything is worked out and then rolled back.
+    pub async fn store_work(&self, run: i64, work: &Work, sources: &[SourceFile<'_>], dry_run: bool) -> Result<Stored> {
+        let compressed: Vec<Vec<u8>> = sources.iter().map(|s| compress(s.bytes)).collect::<Result<_>>()?;
+        let mut tx = self.pool.begin().await?;
+        let existing = find_same_work(&mut tx, work).await?;
+        let (id, stored) = match existing {
+            None => {
+                let id = insert_work(&mut tx, work).await?;
+                write_parts(&mut tx, id, work).await?;
+                (id, Stored::New(id))
+            }
+            Some(id) => {
+                let current = load_work(&mut tx, id).await?.ok_or_else(|| StoreError::Database(format!("work {id} vanished")))?;
+                match merge::merge(&current, work) {
+                    None => (id, Stored::Unchanged(id)),
+                    Some(merged) => {
+                        update_work(&mut tx, id, &merged).await?;
+                        write_parts(&mut tx, id, &merged).await?;
+                        (id, Stored::Updated(id))
+                    }
+                }
+            }
+        };
+        if dry_run {
+            tx.rollback().await?;
+            return Ok(stored);
+        }
+        for (file, content) in sources.iter().zip(compressed) {
+            sqlx::query(
+                "INSERT INTO sources (sha256, path, size, content, outcome, message, work_id, import_run_id, added_at) \
+                 VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+            )
+            .bind(file.sha256)
+            .bind(file.path)
+            .bind(file.bytes.len() as i64)
+            .bind(content)
+            .bind(SourceOutcome::Work.as_str())
+            .bind(id)
+            .bind(run)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// A work as stored, or `None` for an unknown id.
+    pub async fn work(&self, id: i64) -> Result<Option<Work>> {
+        let mut conn = self.pool.acquire().await?;
+        load_work(&mut conn, id).await
+    }
+
+    /// Ids of all works, in id order.
+    pub async fn work_ids(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM works ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// The original bytes of a source file, by its sha256.
+    pub async fn source_bytes(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let content: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT content FROM sources WHERE sha256 = $1").bind(sha256).fetch_optional(&self.pool).await?;
+        content
+            .map(|c| zstd::decode_all(c.as_slice()).map_err(|e| StoreError::Database(format!("a stored source is damaged: {e}"))))
+            .transpose()
+    }
+
+    pub async fn stats(&self) -> Result<Stats> {
+        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await.map(|n| n as u64) };
+        let mut stats = Stats {
+            works: count("SELECT COUNT(*) FROM works").await?,
+            chapters: count("SELECT COUNT(*) FROM chapters").await?,
+            words: count("SELECT CAST(COALESCE(SUM(words), 0) AS BIGINT) FROM works").await?,
+            authors: count("SELECT COUNT(*) FROM authors").await?,
+            sources: count("SELECT COUNT(*) FROM sources").await?,
+            complete: count("SELECT COUNT(*) FROM works WHERE complete = 1").await?,
+            in_progress: count("SELECT COUNT(*) FROM works WHERE complete = 0").await?,
+            status_unknown: count("SELECT COUNT(*) FROM works WHERE complete IS NULL").await?,
+            ..Stats::default()
+        };
+        let rows =
+            sqlx::query("SELECT rating, COUNT(*) FROM works GROUP BY rating ORDER BY COUNT(*) DESC, rating").fetch_all(&self.pool).await?;
+        stats.by_rating =
+            rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as u64))).collect::<Result<_, sqlx::Error>>()?;
+        let rows = sqlx::query(
+            "SELECT t.name, COUNT(*) FROM work_tags wt JOIN tags t ON t.id = wt.tag_id WHERE t.kind = 'fandom' \
+             GROUP BY t.name ORDER BY COUNT(*) DESC, t.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        stats.by_fandom =
+            rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as u64))).collect::<Result<_, sqlx::Error>>()?;
+        Ok(stats)
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+fn classify_open(location: &str, e: sqlx::Error) -> StoreError {
+    let message = e.to_string();
+    let lower = message.to_lowercase();
+    if lower.contains("not a database") || lower.contains("malformed") || lower.contains("corrupt") {
+        StoreError::Corrupt { location: location.to_string(), message }
+    } else if lower.contains("disk is full") || lower.contains("no space left") {
+        StoreError::DiskFull
+    } else {
+        StoreError::Open { location: location.to_string(), message }
+    }
+}
+
+fn compress(bytes: &[u8]) -> Result<Vec<u8>> {
+    zstd::encode_all(bytes, 3).map_err(|e| StoreError::Database(format!("cannot compress a source file: {e}")))
+}
+
+/// The key that makes two copies the same work when no site id says so: the title and the
+/// authors, case and spacing folded. Works without a stated title or author never match.
+pub fn identity_key(work: &Work) -> Option<String> {
+    let title = work.title.as_deref()?;
+    if work.authors.is_empty() {
+        return None;
+    }
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let mut authors: Vec<String> = work.authors.iter().map(|a| fold(a)).collect();
+    authors.sort();
+    Some(format!("{}\u{1f}{}", fold(title), authors.join("\u{1e}")))
+}
+
+async fn find_same_work(conn: &mut AnyConnection, work: &Work) -> Result<Option<i64>> {
+    if let Some(site_id) = &work.site_id {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM works WHERE site_id = $1").bind(site_id).fetch_optional(&mut *conn).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(key) = identity_key(work) else { return Ok(None) };
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM works WHERE identity_key = $1 ORDER BY id LIMIT 1").bind(key).fetch_optional(&mut *conn).await?;
+    Ok(found)
+}
+
+fn json_map(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+}
+
+fn opt_u64(v: Option<u64>) -> Option<i64> {
+    v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+async fn insert_work(conn: &mut AnyConnection, work: &Work) -> Result<i64> {
+    let t = now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO works (kind, title, title_stated, identity_key, site_id, rating, rating_raw, language, summary, notes, end_notes, \
+         chapters_total, complete, words, words_stated, published, updated, source_format, source_encoding, extra, diagnostics, \
+         created_at, modified_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
+    )
+    .bind(work.kind.as_str())
+    .bind(work.display_title())
+    .bind(i64::from(work.title.is_some()))
+    .bind(identity_key(work))
+    .bind(work.site_id.as_deref())
+    .bind(work.rating.normalized.as_str())
+    .bind(work.rating.raw.as_deref())
+    .bind(work.language.as_deref())
+    .bind(work.summary.as_deref())
+    .bind(work.notes.as_deref())
+    .bind(work.end_notes.as_deref())
+    .bind(work.chapters_total.map(i64::from))
+    .bind(work.complete.map(i64::from))
+    .bind(work.words() as i64)
+    .bind(opt_u64(work.words_stated))
+    .bind(work.published.as_deref())
+    .bind(work.updated.as_deref())
+    .bind(work.source.format.as_str())
+    .bind(work.source.encoding.as_str())
+    .bind(json_map(&work.extra))
+    .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
+    .bind(t)
+    .bind(t)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<()> {
+    sqlx::query(
+        "UPDATE works SET kind = $1, title = $2, title_stated = $3, identity_key = $4, site_id = $5, rating = $6, rating_raw = $7, \
+         language = $8, summary = $9, notes = $10, end_notes = $11, chapters_total = $12, complete = $13, words = $14, \
+         words_stated = $15, published = $16, updated = $17, source_format = $18, source_encoding = $19, extra = $20, \
+         diagnostics = $21, modified_at = $22 WHERE id = $23",
+    )
+    .bind(work.kind.as_str())
+    .bind(work.display_title())
+    .bind(i64::from(work.title.is_some()))
+    .bind(identity_key(work))
+    .bind(work.site_id.as_deref())
+    .bind(work.rating.normalized.as_str())
+    .bind(work.rating.raw.as_deref())
+    .bind(work.language.as_deref())
+    .bind(work.summary.as_deref())
+    .bind(work.notes.as_deref())
+    .bind(work.end_notes.as_deref())
+    .bind(work.chapters_total.map(i64::from))
+    .bind(work.complete.map(i64::from))
+    .bind(work.words() as i64)
+    .bind(opt_u64(work.words_stated))
+    .bind(work.published.as_deref())
+    .bind(work.updated.as_deref())
+    .bind(work.source.format.as_str())
+    .bind(work.source.encoding.as_str())
+    .bind(json_map(&work.extra))
+    .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
+    .bind(now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn document_json(d: &Document) -> String {
+    serde_json::to_string(d).unwrap_or_else(|_| "[]".into())
+}
+
+/// Chapters, authors, series and tags of a work: replaced whole.
+async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<()> {
+    for table in ["chapters", "work_authors", "series_works", "work_tags"] {
+        // Audited: `table` is one of the four literals above.
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE work_id = $1"))).bind(id).execute(&mut *conn).await?;
+    }
+    for (position, c) in work.chapters.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO chapters (work_id, position, number, title, words, body, notes, end_notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(position as i64)
+        .bind(i64::from(c.number))
+        .bind(c.title.as_deref())
+        .bind(c.words() as i64)
+        .bind(document_json(&c.body))
+        .bind(document_json(&c.notes))
+        .bind(document_json(&c.end_notes))
+        .execute(&mut *conn)
+        .await?;
+    }
+    let mut seen_authors = Vec::new();
+    for name in &work.authors {
+        let author = upsert_named(conn, "authors", name).await?;
+        if seen_authors.contains(&author) {
+            continue;
+        }
+        sqlx::query("INSERT INTO work_authors (work_id, author_id, position) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(author)
+            .bind(seen_authors.len() as i64)
+            .execute(&mut *conn)
+            .await?;
+        seen_authors.push(author);
+    }
+    let mut seen_series = Vec::new();
+    for s in &work.series {
+        let series = upsert_named(conn, "series", &s.name).await?;
+        if seen_series.contains(&series) {
+            continue;
+        }
+        seen_series.push(series);
+        sqlx::query("INSERT INTO series_works (series_id, work_id, part) VALUES ($1, $2, $3)")
+            .bind(series)
+            .bind(id)
+            .bind(s.part.map(i64::from))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let rating = [work.rating.normalized.as_str().to_string()];
+    let tagged: [(&str, &[String]); 7] = [
+        ("fandom", &work.fandoms),
+        ("relationship", &work.relationships),
+        ("character", &work.characters),
+        ("freeform", &work.freeform_tags),
+        ("warning", &work.warnings),
+        ("category", &work.categories),
+        ("rating", &rating),
+    ];
+    let mut seen_tags = Vec::new();
+    for (kind, names) in tagged {
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            let tag = upsert_tag(conn, kind, name).await?;
+            if seen_tags.contains(&tag) {
+                continue;
+            }
+            sqlx::query("INSERT INTO work_tags (work_id, tag_id, position) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(tag)
+                .bind(seen_tags.len() as i64)
+                .execute(&mut *conn)
+                .await?;
+            seen_tags.push(tag);
+        }
+    }
+    Ok(())
+}
+
+/// The id of the row named `name` in `authors` or `series`, created if needed.
+async fn upsert_named(conn: &mut AnyConnection, table: &'static str, name: &str) -> Result<i64> {
+    // Audited: `table` is a `&'static str` chosen by this crate, never user input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {table} (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")))
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE name = $1"))).bind(name).fetch_one(&mut *conn).await?)
+}
+
+async fn upsert_tag(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<i64> {
+    sqlx::query("INSERT INTO tags (kind, name) VALUES ($1, $2) ON CONFLICT (kind, name) DO NOTHING")
+        .bind(kind)
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT id FROM tags WHERE kind = $1 AND name = $2").bind(kind).bind(name).fetch_one(&mut *conn).await?)
+}
+
+fn parse_document(json: &str) -> Result<Document> {
+    serde_json::from_str(json).map_err(|e| StoreError::Database(format!("a stored chapter is damaged: {e}")))
+}
+
+async fn load_work(conn: &mut AnyConnection, id: i64) -> Result<Option<Work>> {
+    let Some(row) = sqlx::query(
+        "SELECT kind, title, title_stated, site_id, rating, rating_raw, language, summary, notes, end_notes, chapters_total, complete, \
+         words_stated, published, updated, source_format, source_encoding, extra, diagnostics FROM works WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let title: String = row.try_get("title")?;
+    let title_stated = row.try_get::<i64, _>("title_stated")? != 0;
+    let mut work = Work {
+        kind: PageKind::from_name(&row.try_get::<String, _>("kind")?).unwrap_or(PageKind::Unknown),
+        title: title_stated.then(|| title.clone()),
+        fallback_title: title,
+        site_id: row.try_get("site_id")?,
+        rating: Rating {
+            raw: row.try_get("rating_raw")?,
+            normalized: RatingLevel::from_name(&row.try_get::<String, _>("rating")?).unwrap_or_default(),
+        },
+        language: row.try_get("language")?,
+        summary: row.try_get("summary")?,
+        notes: row.try_get("notes")?,
+        end_notes: row.try_get("end_notes")?,
+        chapters_total: row.try_get::<Option<i64>, _>("chapters_total")?.and_then(|n| u32::try_from(n).ok()),
+        complete: row.try_get::<Option<i64>, _>("complete")?.map(|c| c != 0),
+        words_stated: row.try_get::<Option<i64>, _>("words_stated")?.and_then(|n| u64::try_from(n).ok()),
+        published: row.try_get("published")?,
+        updated: row.try_get("updated")?,
+        extra: serde_json::from_str(&row.try_get::<String, _>("extra")?).unwrap_or_default(),
+        diagnostics: serde_json::from_str(&row.try_get::<String, _>("diagnostics")?).unwrap_or_default(),
+        ..Work::default()
+    };
+    work.source.format = row.try_get("source_format")?;
+    work.source.encoding = row.try_get("source_encoding")?;
+
+    for row in sqlx::query("SELECT number, title, body, notes, end_notes FROM chapters WHERE work_id = $1 ORDER BY position")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        work.chapters.push(Chapter {
+            number: u32::try_from(row.try_get::<i64, _>("number")?).unwrap_or(0),
+            title: row.try_get("title")?,
+            body: parse_document(&row.try_get::<String, _>("body")?)?,
+            notes: parse_document(&row.try_get::<String, _>("notes")?)?,
+            end_notes: parse_document(&row.try_get::<String, _>("end_notes")?)?,
+        });
+    }
+    work.authors = sqlx::query_scalar(
+        "SELECT a.name FROM work_authors wa JOIN authors a ON a.id = wa.author_id WHERE wa.work_id = $1 ORDER BY wa.position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in sqlx::query(
+        "SELECT s.name, sw.part FROM series_works sw JOIN series s ON s.id = sw.series_id WHERE sw.work_id = $1 ORDER BY s.name",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        work.series.push(SeriesRef { name: row.try_get(0)?, part: row.try_get::<Option<i64>, _>(1)?.and_then(|n| u32::try_from(n).ok()) });
+    }
+    for row in
+        sqlx::query("SELECT t.kind, t.name FROM work_tags wt JOIN tags t ON t.id = wt.tag_id WHERE wt.work_id = $1 ORDER BY wt.position")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+    {
+        let kind: String = row.try_get(0)?;
+        let name: String = row.try_get(1)?;
+        let list = match kind.as_str() {
+            "fandom" => &mut work.fandoms,
+            "relationship" => &mut work.relationships,
+            "character" => &mut work.characters,
+            "freeform" => &mut work.freeform_tags,
+            "warning" => &mut work.warnings,
+            "category" => &mut work.categories,
+            _ => continue,
+        };
+        list.push(name);
+    }
+    for row in sqlx::query("SELECT path, sha256 FROM sources WHERE work_id = $1 ORDER BY id").bind(id).fetch_all(&mut *conn).await? {
+        work.source.paths.push(row.try_get(0)?);
+        work.source.sha256.push(row.try_get(1)?);
+    }
+    Ok(Some(work))
+}
+
+/// The SQLite database file of a data directory.
+pub fn database_file(dir: &Path) -> PathBuf {
+    dir.join(DATABASE_FILE)
+}

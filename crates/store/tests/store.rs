@@ -1,0 +1,148 @@
+//! The store on both databases: every test runs the same steps on SQLite and on PostgreSQL.
+
+use ficarchive_model::Work;
+use ficarchive_parse::{parse_file, sha256_hex};
+use ficarchive_store::{Archive, Location, SourceFile, SourceOutcome, StoreError, Stored};
+use ficarchive_testkit::TestArchive;
+
+const PROSE: &str = "The ferry left at dawn, and nobody on the quay waved, because nobody on the quay had ever \
+    expected it to come back. Mara stood at the rail until the town was only a smudge.";
+
+fn text_file(title: &str, author: &str, chapter: u32, total: u32, extra_header: &str) -> String {
+    format!(
+        "Title: {title}\nAuthor: {author}\nFandom: Original Work\nRating: PG-13\nPairing: Mara/Ines\n{extra_header}\
+         Summary: {chapter}/{total} A ferry, a letter, a long way home.\n\nChapter {chapter}\n\n{PROSE}\n\nShe counted the gulls: {chapter}.\n"
+    )
+}
+
+fn parse(path: &str, text: &str) -> Work {
+    parse_file(path, text.as_bytes()).expect("fixture parses")
+}
+
+async fn store(archive: &Archive, run: i64, path: &str, text: &str) -> Stored {
+    let work = parse(path, text);
+    let sha = sha256_hex(text.as_bytes());
+    archive.store_work(run, &work, &[SourceFile { path, sha256: &sha, bytes: text.as_bytes() }], false).await.expect("store")
+}
+
+#[tokio::test]
+async fn a_work_reads_back_as_it_was_stored() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&["ferry.txt".into()]).await.unwrap();
+        let text = text_file("The Long Ferry", "Quill Marsh", 1, 3, "Warnings: none\n");
+        let Stored::New(id) = store(&archive, run, "ferry.txt", &text).await else { panic!("{}: expected a new work", t.name) };
+        let stored = archive.work(id).await.unwrap().expect("stored work");
+        let parsed = parse("ferry.txt", &text);
+        assert_eq!(stored.title, parsed.title, "{}", t.name);
+        assert_eq!(stored.authors, parsed.authors, "{}", t.name);
+        assert_eq!(stored.relationships, parsed.relationships, "{}", t.name);
+        assert_eq!(stored.rating, parsed.rating, "{}", t.name);
+        assert_eq!(stored.chapters, parsed.chapters, "{}: chapter documents survive storage", t.name);
+        assert_eq!(stored.chapters_total, Some(3), "{}", t.name);
+        assert_eq!(stored.source.sha256, vec![sha256_hex(text.as_bytes())], "{}", t.name);
+        assert_eq!(
+            archive.source_bytes(&stored.source.sha256[0]).await.unwrap().as_deref(),
+            Some(text.as_bytes()),
+            "{}: original bytes kept",
+            t.name
+        );
+        archive.close().await;
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_same_file_twice_changes_nothing_and_a_later_chapter_updates_in_place() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&[]).await.unwrap();
+        let ch1 = text_file("Salt Roads", "Ines Varga", 1, 3, "");
+        let ch2 = text_file("Salt Roads", "Ines Varga", 2, 3, "");
+        let Stored::New(id) = store(&archive, run, "salt-1.txt", &ch1).await else { panic!("{}: new", t.name) };
+        assert_eq!(store(&archive, run, "copy-of-salt-1.txt", &ch1).await, Stored::Unchanged(id), "{}", t.name);
+        assert_eq!(store(&archive, run, "salt-2.txt", &ch2).await, Stored::Updated(id), "{}", t.name);
+        let work = archive.work(id).await.unwrap().unwrap();
+        assert_eq!(work.chapters.iter().map(|c| c.number).collect::<Vec<_>>(), vec![1, 2], "{}", t.name);
+        assert_eq!(archive.work_ids().await.unwrap(), vec![id], "{}: still one work", t.name);
+        assert!(archive.has_source(&sha256_hex(ch2.as_bytes())).await.unwrap(), "{}", t.name);
+        let stats = archive.stats().await.unwrap();
+        assert_eq!((stats.works, stats.chapters, stats.sources), (1, 2, 2), "{}", t.name);
+        archive.close().await;
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let text = text_file("Glass Harbour", "Ona Reyes", 1, 1, "");
+        let work = parse("glass.txt", &text);
+        let sha = sha256_hex(text.as_bytes());
+        let stored =
+            archive.store_work(0, &work, &[SourceFile { path: "glass.txt", sha256: &sha, bytes: text.as_bytes() }], true).await.unwrap();
+        assert!(matches!(stored, Stored::New(_)), "{}", t.name);
+        assert!(archive.work_ids().await.unwrap().is_empty(), "{}", t.name);
+        assert!(!archive.has_source(&sha).await.unwrap(), "{}", t.name);
+        archive.close().await;
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_text_is_stored_verbatim_and_never_becomes_sql() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&[]).await.unwrap();
+        let title = "Robert'); DROP TABLE works;-- <script>alert(1)</script>";
+        let text = text_file(title, "O'Brien \"Bobby\" Tables", 1, 1, "Tags: $1, ?, %s, \\x00\n");
+        let Stored::New(id) = store(&archive, run, "tables.txt", &text).await else { panic!("{}", t.name) };
+        let work = archive.work(id).await.unwrap().unwrap();
+        assert_eq!(work.title.as_deref(), Some(title), "{}", t.name);
+        assert_eq!(work.authors, vec!["O'Brien \"Bobby\" Tables".to_string()], "{}", t.name);
+        assert_eq!(archive.stats().await.unwrap().works, 1, "{}: the works table is still there", t.name);
+        archive.close().await;
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn files_that_are_not_stories_are_kept_and_recognised_next_time() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&[]).await.unwrap();
+        let bytes = b"\x89PNG\r\n\x1a\n not a story";
+        let sha = sha256_hex(bytes);
+        archive.keep_source(run, SourceFile { path: "cover.png", sha256: &sha, bytes }, SourceOutcome::Failed, "binary").await.unwrap();
+        assert!(archive.has_source(&sha).await.unwrap(), "{}", t.name);
+        assert_eq!(archive.source_bytes(&sha).await.unwrap().as_deref(), Some(&bytes[..]), "{}", t.name);
+        archive.close().await;
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_damaged_sqlite_file_is_reported_with_what_to_do() {
+    let t = TestArchive::sqlite();
+    let Location::Embedded(dir) = &t.location else { unreachable!() };
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(ficarchive_store::database_file(dir), vec![0x5Au8; 8192]).unwrap();
+    let err = Archive::open(&t.location).await.err().expect("a damaged file does not open");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("restore it from a backup"), "{err}");
+}
+
+#[tokio::test]
+async fn reopening_an_archive_keeps_its_works() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&[]).await.unwrap();
+        let Stored::New(id) = store(&archive, run, "a.txt", &text_file("Kept", "Lark", 1, 1, "")).await else { panic!() };
+        archive.close().await;
+        let again = Archive::open(&t.location).await.expect("reopen runs no migration twice");
+        assert_eq!(again.work_ids().await.unwrap(), vec![id], "{}", t.name);
+        again.close().await;
+        t.finish().await;
+    }
+}
