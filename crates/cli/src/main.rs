@@ -4,17 +4,38 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use ficarchive_model::{PageKind, Work, record};
-use ficarchive_parse::{Input, MAX_FILE_BYTES, ParseError};
+use ficarchive_parse::Input;
+use ficarchive_store::{Archive, Location};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod files;
+mod import;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "ficarchive", version, about = "Turn raw fan-fiction files into an archive")]
 struct Cli {
+    /// The archive's data directory (embedded database). Default: ./ficarchive-data.
+    #[arg(long, global = true, env = "FICARCHIVE_DATA")]
+    data: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://user@host/db) to keep the archive in, instead of --data.
+    #[arg(long, global = true, env = "FICARCHIVE_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
+
+/// Where the archive is: `--database` (PostgreSQL) when given, else the data directory.
+fn location(cli: &Cli) -> Location {
+    match &cli.database {
+        Some(url) => Location::Postgres(url.clone()),
+        None => Location::Embedded(cli.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))),
+    }
+}
+
+/// The data directory used when neither `--data` nor `FICARCHIVE_DATA` names one.
+const DEFAULT_DATA_DIR: &str = "ficarchive-data";
 
 #[derive(Subcommand)]
 enum Command {
@@ -30,6 +51,24 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Import files or folders into the archive: parse, join chapter files, skip what the
+    /// archive already holds, update works that gained chapters, store the original bytes.
+    Import {
+        /// Work out what would happen, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the closing report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Files or folders (read recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Counts for the whole archive: works, words, by fandom, rating and completion.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,67 +83,91 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let location = location(&cli);
     match cli.command {
         Command::Parse { json, with_text, paths } => parse(&paths, json, with_text),
+        Command::Import { dry_run, json, paths } => runtime()?.block_on(import_command(&location, &paths, dry_run, json)),
+        Command::Stats { json } => runtime()?.block_on(stats_command(&location, json)),
     }
 }
 
-/// A file read for parsing, or why it could not be.
-struct Loaded {
-    display: String,
-    bytes: Result<Vec<u8>, String>,
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-fn collect_files(paths: &[PathBuf]) -> Vec<Loaded> {
-    let mut out = Vec::new();
-    for root in paths {
-        if root.is_dir() {
-            let mut entries: Vec<walkdir::DirEntry> = Vec::new();
-            for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
-                match entry {
-                    Ok(e) if e.file_type().is_file() && !is_hidden(e.path()) => entries.push(e),
-                    Ok(_) => {}
-                    Err(e) => out.push(Loaded {
-                        display: e.path().map_or_else(|| root.display().to_string(), |p| p.display().to_string()),
-                        bytes: Err(format!("cannot read: {e}")),
-                    }),
-                }
-            }
-            out.extend(entries.into_iter().map(|e| load(e.path())));
-        } else {
-            out.push(load(root));
+async fn open_archive(location: &Location, create: bool) -> Result<Archive> {
+    if !create && !location.exists() {
+        anyhow::bail!("no archive at {} (import some files first, or pass --data DIR)", location.describe());
+    }
+    Ok(Archive::open(location).await?)
+}
+
+async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, json: bool) -> Result<ExitCode> {
+    // A dry run against a missing archive works on a throw-away one, leaving nothing behind.
+    let scratch;
+    let location = if dry_run && !location.exists() {
+        scratch = tempfile::tempdir()?;
+        &Location::Embedded(scratch.path().join("data"))
+    } else {
+        location
+    };
+    let archive = open_archive(location, true).await?;
+    let report = import::import(&archive, paths, dry_run, json).await;
+    archive.close().await;
+    let report = report?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        report.print(&mut out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stats_command(location: &Location, json: bool) -> Result<ExitCode> {
+    let archive = open_archive(location, false).await?;
+    let stats = archive.stats().await;
+    archive.close().await;
+    let s = stats?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        let pairs = |v: &[(String, u64)]| v.iter().map(|(k, n)| serde_json::json!({"name": k, "works": n})).collect::<Vec<_>>();
+        let value = serde_json::json!({
+            "works": s.works, "chapters": s.chapters, "words": s.words, "authors": s.authors, "sources": s.sources,
+            "complete": s.complete, "in_progress": s.in_progress, "status_unknown": s.status_unknown,
+            "by_rating": pairs(&s.by_rating), "by_fandom": pairs(&s.by_fandom),
+        });
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{} works, {} chapters, {} words, {} authors, {} source files", s.works, s.chapters, s.words, s.authors, s.sources)?;
+        writeln!(out, "complete: {} · in progress: {} · status unknown: {}", s.complete, s.in_progress, s.status_unknown)?;
+        writeln!(out, "by rating:")?;
+        for (k, n) in &s.by_rating {
+            writeln!(out, "  {n:6}  {k}")?;
+        }
+        writeln!(out, "by fandom:")?;
+        for (k, n) in &s.by_fandom {
+            writeln!(out, "  {n:6}  {k}")?;
         }
     }
-    out
-}
-
-fn is_hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
-}
-
-fn load(path: &Path) -> Loaded {
-    let display = path.display().to_string();
-    let bytes = match std::fs::metadata(path) {
-        Err(e) => Err(format!("cannot read: {e}")),
-        Ok(m) if m.len() > MAX_FILE_BYTES as u64 => Err(ParseError::TooLarge { bytes: m.len() as usize }.to_string()),
-        Ok(_) => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
-    };
-    Loaded { display, bytes }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse(paths: &[PathBuf], json: bool, with_text: bool) -> Result<ExitCode> {
-    let loaded = collect_files(paths);
-    let mut failures: Vec<(String, String)> = Vec::new();
-    let inputs: Vec<Input<'_>> = loaded
-        .iter()
-        .filter_map(|l| match &l.bytes {
-            Ok(b) => Some(Input { path: &l.display, bytes: b }),
-            Err(e) => {
-                failures.push((l.display.clone(), e.clone()));
-                None
-            }
-        })
-        .collect();
+    let (entries, mut failures) = files::list_files(paths);
+    let mut loaded: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in &entries {
+        let display = e.path.display().to_string();
+        match files::read_file(&e.path) {
+            Ok(bytes) => loaded.push((display, bytes)),
+            Err(reason) => failures.push((display, reason)),
+        }
+    }
+    let inputs: Vec<Input<'_>> = loaded.iter().map(|(path, bytes)| Input { path, bytes }).collect();
     let outcome = ficarchive_parse::parse_inputs(&inputs);
     failures.extend(outcome.errors.iter().map(|(p, e)| (p.clone(), e.to_string())));
 

@@ -1,0 +1,238 @@
+//! `ficarchive import`: files and folders into the archive.
+//!
+//! Files are taken folder by folder (chapter files of one work sit together), in batches of
+//! at most [`BATCH_BYTES`], so memory stays bounded whatever the size of the pile. Every file
+//! is hashed first: bytes the archive already holds are skipped without parsing. Each work is
+//! stored in its own transaction, so a killed import leaves a consistent archive and running
+//! the same command again finishes the job. A bad file never stops the batch.
+
+use crate::files::{FileEntry, list_files, read_file};
+use ficarchive_model::PageKind;
+use ficarchive_parse::{Input, sha256_hex};
+use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored};
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The most bytes read and parsed together. Chapter files of one work further apart than
+/// this in one folder are still joined: the store matches them by site id or title and author.
+const BATCH_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    pub files: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub not_stories: Vec<NotAStory>,
+    pub failed: Vec<Failure>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct NotAStory {
+    pub path: String,
+    pub kind: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Failure {
+    pub path: String,
+    pub reason: String,
+}
+
+impl Report {
+    fn counts(&self) -> RunCounts {
+        RunCounts {
+            new_works: self.new,
+            updated_works: self.updated,
+            unchanged: self.unchanged,
+            not_stories: self.not_stories.len() as u64,
+            failed: self.failed.len() as u64,
+        }
+    }
+
+    pub fn print(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mb = self.bytes as f64 / 1_048_576.0;
+        let rate = if self.seconds > 0.0 { mb / self.seconds } else { 0.0 };
+        let verb = if self.dry_run { "would import" } else { "imported" };
+        writeln!(out, "{verb} {} files ({mb:.1} MB) in {:.1} s, {rate:.1} MB/s", self.files, self.seconds)?;
+        writeln!(out, "  new works:     {}", self.new)?;
+        writeln!(out, "  updated works: {}", self.updated)?;
+        writeln!(out, "  unchanged:     {}", self.unchanged)?;
+        writeln!(out, "  not a story:   {}", self.not_stories.len())?;
+        for n in &self.not_stories {
+            writeln!(out, "    {} ({})", n.path, n.kind)?;
+        }
+        writeln!(out, "  failed:        {}", self.failed.len())?;
+        for f in &self.failed {
+            writeln!(out, "    {}: {}", f.path, f.reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// Progress: a bar on a terminal, a plain line every few seconds otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total_files: u64,
+    files: u64,
+    bytes: u64,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(total_files: u64, total_bytes: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(total_bytes);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {msg} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Progress { bar, total_files, files: 0, bytes: 0, started: Instant::now(), last_line: Instant::now() }
+    }
+
+    fn advance(&mut self, files: u64, bytes: u64, quiet: bool) {
+        self.files += files;
+        self.bytes += bytes;
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.bytes);
+            bar.set_message(format!("{}/{} files", self.files, self.total_files));
+        } else if !quiet && self.last_line.elapsed() >= Duration::from_secs(5) {
+            self.last_line = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64();
+            eprintln!("{}/{} files, {:.1} MB/s", self.files, self.total_files, self.bytes as f64 / 1_048_576.0 / secs.max(1e-9));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub async fn import(archive: &Archive, paths: &[PathBuf], dry_run: bool, quiet: bool) -> Result<Report, StoreError> {
+    let started = Instant::now();
+    let mut report = Report { dry_run, ..Report::default() };
+    let (entries, unreadable) = list_files(paths);
+    for (path, reason) in unreadable {
+        report.failed.push(Failure { path, reason });
+    }
+    let total_bytes: u64 = entries.iter().map(|e| e.size).sum();
+    let mut progress = Progress::new(entries.len() as u64, total_bytes, quiet);
+    let run = if dry_run { 0 } else { archive.begin_run(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()).await? };
+    let mut seen: HashSet<String> = HashSet::new();
+    for batch in batches(&entries) {
+        let batch_bytes: u64 = batch.iter().map(|e| e.size).sum();
+        import_batch(archive, run, batch, dry_run, &mut seen, &mut report).await?;
+        progress.advance(batch.len() as u64, batch_bytes, quiet);
+    }
+    progress.finish();
+    report.files = entries.len() as u64;
+    report.bytes = total_bytes;
+    report.seconds = started.elapsed().as_secs_f64();
+    if !dry_run {
+        archive.finish_run(run, report.counts()).await?;
+    }
+    Ok(report)
+}
+
+/// Consecutive files of one folder, at most `BATCH_BYTES` together (a bigger file is a batch
+/// of its own).
+fn batches(entries: &[FileEntry]) -> Vec<&[FileEntry]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, e) in entries.iter().enumerate() {
+        let new_folder = i > start && entries[i - 1].path.parent() != e.path.parent();
+        if i > start && (new_folder || bytes + e.size > BATCH_BYTES) {
+            out.push(&entries[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += e.size;
+    }
+    if start < entries.len() {
+        out.push(&entries[start..]);
+    }
+    out
+}
+
+struct ReadFile {
+    display: String,
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+async fn import_batch(
+    archive: &Archive,
+    run: i64,
+    batch: &[FileEntry],
+    dry_run: bool,
+    seen: &mut HashSet<String>,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    let mut files: Vec<ReadFile> = Vec::new();
+    for entry in batch {
+        let display = entry.path.display().to_string();
+        match read_file(&entry.path) {
+            Err(reason) => report.failed.push(Failure { path: display, reason }),
+            Ok(bytes) => {
+                let sha256 = sha256_hex(&bytes);
+                if !seen.insert(sha256.clone()) || archive.has_source(&sha256).await? {
+                    report.unchanged += 1;
+                    continue;
+                }
+                files.push(ReadFile { display, sha256, bytes });
+            }
+        }
+    }
+    if files.is_empty() {
+        return Ok(());
+    }
+    let inputs: Vec<Input<'_>> = files.iter().map(|f| Input { path: &f.display, bytes: &f.bytes }).collect();
+    let outcome = ficarchive_parse::parse_inputs(&inputs);
+    let source_of = |path: &str| files.iter().find(|f| f.display == path);
+
+    for (path, error) in &outcome.errors {
+        report.failed.push(Failure { path: path.clone(), reason: error.to_string() });
+        if !dry_run && let Some(f) = source_of(path) {
+            archive
+                .keep_source(run, SourceFile { path, sha256: &f.sha256, bytes: &f.bytes }, SourceOutcome::Failed, &error.to_string())
+                .await?;
+        }
+    }
+    for work in &outcome.works {
+        let sources: Vec<SourceFile<'_>> = work
+            .source
+            .paths
+            .iter()
+            .filter_map(|p| source_of(p))
+            .map(|f| SourceFile { path: &f.display, sha256: &f.sha256, bytes: &f.bytes })
+            .collect();
+        if work.kind != PageKind::Work {
+            for s in &sources {
+                report.not_stories.push(NotAStory { path: s.path.to_string(), kind: work.kind.as_str().to_string() });
+                if !dry_run {
+                    archive.keep_source(run, *s, SourceOutcome::NotAStory, work.kind.as_str()).await?;
+                }
+            }
+            continue;
+        }
+        match archive.store_work(run, work, &sources, dry_run).await? {
+            Stored::New(_) => report.new += 1,
+            Stored::Updated(_) => report.updated += 1,
+            Stored::Unchanged(_) => report.unchanged += 1,
+        }
+    }
+    Ok(())
+}
