@@ -1,8 +1,7 @@
 //! Test support shared by the crates' test suites: a fresh archive on each database.
 //!
 //! PostgreSQL comes from `FICARCHIVE_TEST_POSTGRES_URL` (an admin URL; `.ci/run` sets it) or,
-//! when that is unset, from `scripts/test-postgres`, which starts a private cluster under
-//! `target/`. A test that needs PostgreSQL and cannot get it fails with the reason: the suite
+//! when that is unset, from `scripts/test-postgres`, which starts a private cluster in `/tmp`. A test that needs PostgreSQL and cannot get it fails with the reason: the suite
 //! never skips a database silently.
 
 use ficarchive_store::Location;
