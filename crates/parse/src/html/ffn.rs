@@ -70,6 +70,10 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
         draft.set_title(&text_of(b));
     }
     let page = page_title(doc).unwrap_or_default();
+    // The 2002 layout: "FanFiction.Net : Story : Title".
+    if let Some(t) = page.strip_prefix("FanFiction.Net : Story : ").map(str::trim).filter(|t| !t.is_empty()) {
+        draft.set_title(t);
+    }
     if let Some(c) = TITLE.captures(&page) {
         draft.set_title(&c["title"]);
         let fandom = c["fandom"].trim().trim_end_matches(" Crossover");
@@ -80,11 +84,15 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
             draft.work.fandoms = vec![f];
         } else if let Some(a) = doc.select(&sel("#pre_story_links a, a[href]")).rfind(|a| is_category_link(a.value().attr("href"))) {
             draft.work.fandoms = vec![text_of(a)];
+        } else if let Some(a) = first(doc, &sel("a[href*='list.php?categoryid=']")) {
+            // The 2002 layout links the fandom as a category list.
+            draft.work.fandoms = vec![text_of(a)];
         }
     }
 
     // Author.
-    if let Some(a) = doc.select(&sel("a[href^='/u/']")).map(text_of).find(|t| !t.is_empty()) {
+    // `/u/N/name` from 2005 on; `profile.php?userid=N` in the 2002 layout.
+    if let Some(a) = doc.select(&sel("a[href^='/u/'], a[href*='profile.php?userid=']")).map(text_of).find(|t| !t.is_empty()) {
         draft.add_authors(&a);
     } else if let Some(a) = js_var("author") {
         draft.add_authors(&a);
