@@ -201,7 +201,9 @@ async fn import_batch(
     }
     let inputs: Vec<Input<'_>> = files.iter().map(|f| Input { path: &f.display, bytes: &f.bytes }).collect();
     let outcome = ficarchive_parse::parse_inputs(&inputs);
-    let source_of = |path: &str| files.iter().find(|f| f.display == path);
+    // Works name their files by path; look them up by path, not by scanning the batch.
+    let by_path: std::collections::HashMap<&str, &ReadFile> = files.iter().map(|f| (f.display.as_str(), f)).collect();
+    let source_of = |path: &str| by_path.get(path).copied();
 
     for (path, error) in &outcome.errors {
         report.failed.push(Failure { path: path.clone(), reason: error.to_string() });

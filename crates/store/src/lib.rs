@@ -47,7 +47,7 @@ impl Location {
     /// Whether an archive exists here already (always assumed for PostgreSQL).
     pub fn exists(&self) -> bool {
         match self {
-            Location::Embedded(dir) => dir.join(DATABASE_FILE).exists(),
+            Location::Embedded(dir) => database_file(dir).exists(),
             Location::Postgres(_) => true,
         }
     }
@@ -178,7 +178,7 @@ impl Archive {
                     location: describe.clone(),
                     message: format!("cannot create the data directory: {e}"),
                 })?;
-                let file = dir.join(DATABASE_FILE);
+                let file = database_file(dir);
                 let url = format!("sqlite://{}?mode=rwc", file.display());
                 let options = AnyConnectOptions::from_str(&url).map_err(open_error)?;
                 // Open one connection by hand first: a pool retries a failing connection until
@@ -461,74 +461,55 @@ fn opt_u64(v: Option<u64>) -> Option<i64> {
     v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds the 21 work columns, in the order `insert_work` and `update_work` list them as
+/// `$1..$21`: one list, so the two statements cannot drift apart.
+fn bind_work_columns<'q>(query: AnyQuery<'q>, work: &'q Work) -> AnyQuery<'q> {
+    query
+        .bind(work.kind.as_str())
+        .bind(work.display_title())
+        .bind(i64::from(work.title.is_some()))
+        .bind(identity_key(work))
+        .bind(work.site_id.as_deref())
+        .bind(work.rating.normalized.as_str())
+        .bind(work.rating.raw.as_deref())
+        .bind(work.language.as_deref())
+        .bind(work.summary.as_deref())
+        .bind(work.notes.as_deref())
+        .bind(work.end_notes.as_deref())
+        .bind(work.chapters_total.map(i64::from))
+        .bind(work.complete.map(i64::from))
+        .bind(work.words() as i64)
+        .bind(opt_u64(work.words_stated))
+        .bind(work.published.as_deref())
+        .bind(work.updated.as_deref())
+        .bind(work.source.format.as_str())
+        .bind(work.source.encoding.as_str())
+        .bind(json_map(&work.extra))
+        .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
+}
+
 async fn insert_work(conn: &mut AnyConnection, work: &Work) -> Result<i64> {
     let t = now();
-    let id: i64 = sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO works (kind, title, title_stated, identity_key, site_id, rating, rating_raw, language, summary, notes, end_notes, \
          chapters_total, complete, words, words_stated, published, updated, source_format, source_encoding, extra, diagnostics, \
          created_at, modified_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
-    )
-    .bind(work.kind.as_str())
-    .bind(work.display_title())
-    .bind(i64::from(work.title.is_some()))
-    .bind(identity_key(work))
-    .bind(work.site_id.as_deref())
-    .bind(work.rating.normalized.as_str())
-    .bind(work.rating.raw.as_deref())
-    .bind(work.language.as_deref())
-    .bind(work.summary.as_deref())
-    .bind(work.notes.as_deref())
-    .bind(work.end_notes.as_deref())
-    .bind(work.chapters_total.map(i64::from))
-    .bind(work.complete.map(i64::from))
-    .bind(work.words() as i64)
-    .bind(opt_u64(work.words_stated))
-    .bind(work.published.as_deref())
-    .bind(work.updated.as_deref())
-    .bind(work.source.format.as_str())
-    .bind(work.source.encoding.as_str())
-    .bind(json_map(&work.extra))
-    .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
-    .bind(t)
-    .bind(t)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
+    );
+    let row = bind_work_columns(query, work).bind(t).bind(t).fetch_one(&mut *conn).await?;
+    Ok(row.try_get(0)?)
 }
 
 async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE works SET kind = $1, title = $2, title_stated = $3, identity_key = $4, site_id = $5, rating = $6, rating_raw = $7, \
          language = $8, summary = $9, notes = $10, end_notes = $11, chapters_total = $12, complete = $13, words = $14, \
          words_stated = $15, published = $16, updated = $17, source_format = $18, source_encoding = $19, extra = $20, \
          diagnostics = $21, modified_at = $22 WHERE id = $23",
-    )
-    .bind(work.kind.as_str())
-    .bind(work.display_title())
-    .bind(i64::from(work.title.is_some()))
-    .bind(identity_key(work))
-    .bind(work.site_id.as_deref())
-    .bind(work.rating.normalized.as_str())
-    .bind(work.rating.raw.as_deref())
-    .bind(work.language.as_deref())
-    .bind(work.summary.as_deref())
-    .bind(work.notes.as_deref())
-    .bind(work.end_notes.as_deref())
-    .bind(work.chapters_total.map(i64::from))
-    .bind(work.complete.map(i64::from))
-    .bind(work.words() as i64)
-    .bind(opt_u64(work.words_stated))
-    .bind(work.published.as_deref())
-    .bind(work.updated.as_deref())
-    .bind(work.source.format.as_str())
-    .bind(work.source.encoding.as_str())
-    .bind(json_map(&work.extra))
-    .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
-    .bind(now())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    );
+    bind_work_columns(query, work).bind(now()).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
 
