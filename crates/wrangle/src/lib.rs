@@ -75,7 +75,7 @@ pub fn fold(s: &str) -> String {
                 out.push(' ');
             }
             pending_space = false;
-            out.push(c);
+            out.extend(c.to_lowercase());
         } else {
             pending_space = true;
         }
