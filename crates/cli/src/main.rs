@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 mod files;
 mod import;
+mod tags;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -69,6 +70,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Wrangle tags: list, show, merge, rename, synonym.
+    #[command(subcommand)]
+    Tags(tags::TagsCommand),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +92,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Parse { json, with_text, paths } => parse(&paths, json, with_text),
         Command::Import { dry_run, json, paths } => runtime()?.block_on(import_command(&location, &paths, dry_run, json)),
         Command::Stats { json } => runtime()?.block_on(stats_command(&location, json)),
+        Command::Tags(command) => runtime()?.block_on(tags_command(&location, command)),
     }
 }
 
@@ -123,6 +128,15 @@ async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, j
     } else {
         report.print(&mut out)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn tags_command(location: &Location, command: tags::TagsCommand) -> Result<ExitCode> {
+    let archive = open_archive(location, false).await?;
+    let stdout = std::io::stdout();
+    let result = tags::run(&archive, command, &mut stdout.lock()).await;
+    archive.close().await;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,6 +13,10 @@
 
 pub mod merge;
 pub mod schema;
+pub mod tags;
+
+pub use ficarchive_wrangle::TagKind;
+pub use tags::{TagDetail, TagRef, TagSummary};
 
 use ficarchive_model::{Chapter, Document, PageKind, Rating, RatingLevel, SeriesRef, Work};
 use schema::Dialect;
@@ -72,6 +76,10 @@ pub enum StoreError {
     TooNew { location: String, found: i64, known: i64 },
     #[error("the disk holding the archive is full; free some space and run the same command again (nothing was half-written)")]
     DiskFull,
+    /// Something named on the command line (a tag, a work) that is not there, or a request
+    /// that cannot be carried out as asked; the message says what to do.
+    #[error("{0}")]
+    NotFound(String),
     #[error("database error: {0}")]
     Database(String),
 }
@@ -151,9 +159,6 @@ pub struct Stats {
     pub in_progress: u64,
     pub status_unknown: u64,
 }
-
-/// Tag kinds, as stored in `tags.kind`.
-pub const TAG_KINDS: [&str; 7] = ["fandom", "relationship", "character", "freeform", "warning", "category", "rating"];
 
 pub struct Archive {
     pool: AnyPool,
@@ -250,6 +255,7 @@ impl Archive {
                 .await?;
             tx.commit().await?;
         }
+        tags::backfill_fold_keys(&mut conn).await?;
         Ok(())
     }
 
@@ -395,8 +401,9 @@ impl Archive {
         stats.by_rating =
             rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as u64))).collect::<Result<_, sqlx::Error>>()?;
         let rows = sqlx::query(
-            "SELECT t.name, COUNT(*) FROM work_tags wt JOIN tags t ON t.id = wt.tag_id WHERE t.kind = 'fandom' \
-             GROUP BY t.name ORDER BY COUNT(*) DESC, t.name",
+            "SELECT c.name, COUNT(DISTINCT wt.work_id) FROM work_tags wt JOIN tags t ON t.id = wt.tag_id \
+             JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) WHERE c.kind = 'fandom' \
+             GROUP BY c.name ORDER BY COUNT(DISTINCT wt.work_id) DESC, c.name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -566,31 +573,19 @@ async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<(
             .execute(&mut *conn)
             .await?;
     }
-    let rating = [work.rating.normalized.as_str().to_string()];
-    let tagged: [(&str, &[String]); 7] = [
-        ("fandom", &work.fandoms),
-        ("relationship", &work.relationships),
-        ("character", &work.characters),
-        ("freeform", &work.freeform_tags),
-        ("warning", &work.warnings),
-        ("category", &work.categories),
-        ("rating", &rating),
-    ];
     let mut seen_tags = Vec::new();
-    for (kind, names) in tagged {
-        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-            let tag = upsert_tag(conn, kind, name).await?;
-            if seen_tags.contains(&tag) {
-                continue;
-            }
-            sqlx::query("INSERT INTO work_tags (work_id, tag_id, position) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(tag)
-                .bind(seen_tags.len() as i64)
-                .execute(&mut *conn)
-                .await?;
-            seen_tags.push(tag);
+    for tag in ficarchive_wrangle::wrangle_work(work, ficarchive_wrangle::Dictionary::starter()) {
+        let tag = tags::stated_tag_id(conn, &tag).await?;
+        if seen_tags.contains(&tag) {
+            continue;
         }
+        sqlx::query("INSERT INTO work_tags (work_id, tag_id, position) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(tag)
+            .bind(seen_tags.len() as i64)
+            .execute(&mut *conn)
+            .await?;
+        seen_tags.push(tag);
     }
     Ok(())
 }
@@ -603,15 +598,6 @@ async fn upsert_named(conn: &mut AnyConnection, table: &'static str, name: &str)
         .execute(&mut *conn)
         .await?;
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE name = $1"))).bind(name).fetch_one(&mut *conn).await?)
-}
-
-async fn upsert_tag(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<i64> {
-    sqlx::query("INSERT INTO tags (kind, name) VALUES ($1, $2) ON CONFLICT (kind, name) DO NOTHING")
-        .bind(kind)
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
-    Ok(sqlx::query_scalar("SELECT id FROM tags WHERE kind = $1 AND name = $2").bind(kind).bind(name).fetch_one(&mut *conn).await?)
 }
 
 fn parse_document(json: &str) -> Result<Document> {

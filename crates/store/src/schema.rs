@@ -28,9 +28,10 @@ impl Dialect {
 }
 
 /// (version, statements). Never edit a released migration: add a new one.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE import_runs (
     id {id},
     started_at BIGINT NOT NULL,
@@ -141,7 +142,23 @@ CREATE TABLE sources (
 );
 CREATE INDEX sources_work ON sources (work_id);
 "#,
-)];
+    ),
+    // Tag wrangling: `fold_key` is `ficarchive_wrangle::fold(name)` (filled in by the program
+    // for rows written before it existed); `decided_by` is `import` for a canonical chosen
+    // automatically and `archivist` for one set by `ficarchive tags`, which imports never
+    // change. A tag row is canonical when `canonical_id` is NULL; otherwise `canonical_id`
+    // names a canonical row directly (one level, never a chain).
+    (
+        2,
+        r#"
+ALTER TABLE tags ADD COLUMN fold_key TEXT;
+ALTER TABLE tags ADD COLUMN decided_by TEXT NOT NULL DEFAULT 'import';
+CREATE INDEX tags_fold ON tags (kind, fold_key);
+CREATE INDEX tags_canonical ON tags (canonical_id);
+CREATE INDEX tag_parents_parent ON tag_parents (parent_id)
+"#,
+    ),
+];
 
 /// Splits a migration into statements. Migrations hold no string literal with a `;`.
 pub fn statements(sql: &str) -> impl Iterator<Item = &str> {

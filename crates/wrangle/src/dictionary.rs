@@ -122,8 +122,10 @@ impl Dictionary {
     }
 
     /// The canonical character for a stated name, looked up first in the work's fandoms (by
-    /// alias, then as a FanFiction.Net abbreviation such as `Harry P.`), then across the whole
-    /// dictionary when only one character answers to the name. Returns the name and the
+    /// alias, then as a FanFiction.Net abbreviation such as `Harry P.`), then, for a work that
+    /// states no fandom at all, across the whole dictionary when only one character answers to
+    /// the name. (A work in a fandom the dictionary does not know is not searched across
+    /// fandoms: its `Crowley` is not Supernatural's.) Returns the name and the
     /// canonical fandoms it belongs to (those of the work when it is in any of them).
     pub fn character(&self, raw: &str, work_fandoms: &[&str]) -> Option<(&str, Vec<&str>)> {
         let key = fold(raw);
@@ -139,6 +141,7 @@ impl Dictionary {
             found = fandom_ids.iter().find_map(|&f| self.abbreviation(f, &key));
         }
         if found.is_none()
+            && work_fandoms.is_empty()
             && let Some(Target::One(id)) = self.anywhere.get(&key)
         {
             found = Some(*id);
@@ -223,6 +226,8 @@ mod tests {
         let dict = Dictionary::starter();
         assert_eq!(dict.character("Angelus", &["Angel: the Series"]), Some(("Angel", vec!["Angel: the Series"])));
         let (_, parents) = dict.character("Angelus", &[]).unwrap();
+        // A fandom the dictionary does not know keeps its own characters.
+        assert_eq!(dict.character("Crowley", &["Good Omens (TV)"]), None);
         assert_eq!(parents, vec!["Buffy the Vampire Slayer", "Angel: the Series"]);
     }
 

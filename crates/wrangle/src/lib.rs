@@ -34,8 +34,15 @@ pub enum TagKind {
 }
 
 impl TagKind {
-    pub const ALL: [TagKind; 7] =
-        [TagKind::Fandom, TagKind::Relationship, TagKind::Character, TagKind::Freeform, TagKind::Warning, TagKind::Category, TagKind::Rating];
+    pub const ALL: [TagKind; 7] = [
+        TagKind::Fandom,
+        TagKind::Relationship,
+        TagKind::Character,
+        TagKind::Freeform,
+        TagKind::Warning,
+        TagKind::Category,
+        TagKind::Rating,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,6 +148,7 @@ pub fn wrangle_work(work: &Work, dict: &Dictionary) -> Vec<WrangledTag> {
 /// A character's canonical name and fandom parents. A name the dictionary does not know keeps
 /// its spelling; its parent is the work's fandom when the work has exactly one.
 fn character(raw: &str, fandoms: &[&str], dict: &Dictionary) -> (String, Vec<(TagKind, String)>) {
+    let raw = without_fandom_suffix(raw, fandoms);
     match dict.character(raw, fandoms) {
         Some((name, parents)) => (name.to_string(), parents.into_iter().map(|f| (TagKind::Fandom, f.to_string())).collect()),
         None => {
@@ -151,6 +159,23 @@ fn character(raw: &str, fandoms: &[&str], dict: &Dictionary) -> (String, Vec<(Ta
             (clean(raw), parents)
         }
     }
+}
+
+/// `Merlin (Merlin)` in a work of `Merlin (TV)` is `Merlin`: AO3 adds the fandom to a
+/// character's name to tell namesakes apart, and the fandom parent already does that here. A
+/// parenthesis that does not name one of the work's fandoms stays.
+fn without_fandom_suffix<'a>(raw: &'a str, fandoms: &[&str]) -> &'a str {
+    let trimmed = raw.trim();
+    let Some(open) = trimmed.strip_suffix(')').and_then(|s| s.rfind('(')) else { return trimmed };
+    let (name, suffix) = (trimmed[..open].trim_end(), fold(&trimmed[open + 1..trimmed.len() - 1]));
+    if name.is_empty() || suffix.is_empty() {
+        return trimmed;
+    }
+    let names_a_fandom = fandoms.iter().any(|f| {
+        let f = fold(f);
+        f == suffix || f.starts_with(&format!("{suffix} "))
+    });
+    if names_a_fandom { name } else { trimmed }
 }
 
 /// How the names of a relationship are joined.
@@ -232,21 +257,24 @@ mod tests {
         assert_eq!(canonical(&a, TagKind::Fandom), ["Buffy the Vampire Slayer"]);
         let rel = a.iter().find(|t| t.kind == TagKind::Relationship).unwrap();
         assert_eq!(rel.raw, "Willow & Spike");
-        assert_eq!(
-            rel.parents,
-            vec![(TagKind::Character, "Spike".to_string()), (TagKind::Character, "Willow Rosenberg".to_string())]
-        );
+        assert_eq!(rel.parents, vec![(TagKind::Character, "Spike".to_string()), (TagKind::Character, "Willow Rosenberg".to_string())]);
     }
 
     #[test]
     fn an_ao3_ampersand_stays_platonic() {
-        let tags = wrangle_work(&work("ao3-work", &["Buffy the Vampire Slayer (TV)"], &["Buffy Summers & Willow Rosenberg"], &[]), Dictionary::starter());
+        let tags = wrangle_work(
+            &work("ao3-work", &["Buffy the Vampire Slayer (TV)"], &["Buffy Summers & Willow Rosenberg"], &[]),
+            Dictionary::starter(),
+        );
         assert_eq!(canonical(&tags, TagKind::Relationship), ["Buffy Summers & Willow Rosenberg"]);
     }
 
     #[test]
     fn ffn_abbreviated_pairings_resolve_to_full_names() {
-        let tags = wrangle_work(&work("ffn-chapter", &["Harry Potter"], &["Harry P./Draco M."], &["Harry P.", "Draco M.", "Luna L."]), Dictionary::starter());
+        let tags = wrangle_work(
+            &work("ffn-chapter", &["Harry Potter"], &["Harry P./Draco M."], &["Harry P.", "Draco M.", "Luna L."]),
+            Dictionary::starter(),
+        );
         assert_eq!(canonical(&tags, TagKind::Relationship), ["Draco Malfoy/Harry Potter"]);
         assert_eq!(canonical(&tags, TagKind::Character), ["Harry Potter", "Draco Malfoy", "Luna Lovegood"]);
         let luna = tags.iter().find(|t| t.canonical == "Luna Lovegood").unwrap();
@@ -255,11 +283,22 @@ mod tests {
 
     #[test]
     fn unknown_names_keep_their_spelling_and_take_the_only_fandom_as_parent() {
-        let tags = wrangle_work(&work("text-header-block", &["Lanterns of Vell"], &["Pip & Nell"], &["Pip", " Old  Wen "]), Dictionary::starter());
+        let tags =
+            wrangle_work(&work("text-header-block", &["Lanterns of Vell"], &["Pip & Nell"], &["Pip", " Old  Wen "]), Dictionary::starter());
         assert_eq!(canonical(&tags, TagKind::Relationship), ["Nell/Pip"]);
         let wen = tags.iter().find(|t| t.kind == TagKind::Character && t.canonical == "Old Wen").unwrap();
         assert_eq!(wen.parents, vec![(TagKind::Fandom, "Lanterns of Vell".to_string())]);
         assert_eq!(wen.raw, "Old Wen");
+    }
+
+    #[test]
+    fn a_fandom_suffix_on_a_character_is_dropped_when_it_names_the_work_fandom() {
+        let tags = wrangle_work(
+            &work("ao3-work", &["Merlin (TV)"], &["Arthur Pendragon (Merlin)/Merlin (Merlin)"], &["Merlin (Merlin)", "Gwen (Camelot)"]),
+            Dictionary::starter(),
+        );
+        assert_eq!(canonical(&tags, TagKind::Relationship), ["Arthur Pendragon/Merlin"]);
+        assert_eq!(canonical(&tags, TagKind::Character), ["Merlin", "Gwen (Camelot)"]);
     }
 
     #[test]
