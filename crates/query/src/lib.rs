@@ -73,8 +73,14 @@ pub enum Query {
     All,
     /// A word as typed. Backends split it into tokens with their analyser; several tokens
     /// (`hurt/comfort`) must then occur together, as a phrase.
-    Word { field: Field, text: String },
-    Phrase { field: Field, text: String },
+    Word {
+        field: Field,
+        text: String,
+    },
+    Phrase {
+        field: Field,
+        text: String,
+    },
     And(Vec<Query>),
     Or(Vec<Query>),
     Not(Box<Query>),
@@ -154,7 +160,9 @@ fn tokenize(input: &str) -> Result<Vec<(Token, usize)>, QueryError> {
             let text: String = chars[i + 1..i + 1 + end].iter().collect();
             tokens.push((Token::Quoted(text), column));
             i += end + 2;
-        } else if c == '-' && i + 1 < chars.len() && (is_word_char(chars[i + 1]) || chars[i + 1] == '"' || chars[i + 1] == '(')
+        } else if c == '-'
+            && i + 1 < chars.len()
+            && (is_word_char(chars[i + 1]) || chars[i + 1] == '"' || chars[i + 1] == '(')
             && chars[i + 1] != '-'
         {
             tokens.push((Token::Not, column));
@@ -394,7 +402,8 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 6] = [SortKey::Relevance, SortKey::Updated, SortKey::Published, SortKey::Words, SortKey::Title, SortKey::Author];
+    pub const ALL: [SortKey; 6] =
+        [SortKey::Relevance, SortKey::Updated, SortKey::Published, SortKey::Words, SortKey::Title, SortKey::Author];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -43,7 +43,10 @@ fn phrases_and_fields() {
     assert_eq!(parse("author:\"Quill Marsh\""), Query::Phrase { field: Field::Author, text: "Quill Marsh".into() });
     assert_eq!(
         parse("fandom:(buffy OR angel)"),
-        Query::Or(vec![Query::Word { field: Field::Fandom, text: "buffy".into() }, Query::Word { field: Field::Fandom, text: "angel".into() }])
+        Query::Or(vec![
+            Query::Word { field: Field::Fandom, text: "buffy".into() },
+            Query::Word { field: Field::Fandom, text: "angel".into() }
+        ])
     );
     assert_eq!(parse("\u{201c}curly quotes\u{201d}"), Query::Phrase { field: Field::Any, text: "curly quotes".into() });
     // A prefix that is not letters only is text: times, ratios.

@@ -1,1 +1,213 @@
+//! Search over the archive, one interface for both homes of an archive:
+//!
+//! - embedded (a data directory): a tantivy index in `DATA/index`, kept up to date from the
+//!   database's index queue ([`Searcher::catch_up`]);
+//! - PostgreSQL: PostgreSQL's own full-text search (`ficarchive_store::search`), so that app
+//!   servers keep no state of their own.
+//!
+//! Both answer the same [`SearchRequest`] with the same [`SearchResults`]; one test suite runs
+//! on both.
+//!
+//! Architecture invariant: the database is the truth and the index a cache of it. Every
+//! change to a work queues it in the same transaction; the index takes queued works in and
+//! only then removes them from the queue, so a crash loses nothing, and `reindex` can always
+//! rebuild the index from the database alone.
 
+pub mod tantivy_index;
+
+use ficarchive_query::{SearchRequest, SearchResults, TagFilter};
+use ficarchive_store::{Archive, Location, StoreError};
+use std::path::PathBuf;
+use tantivy_index::TantivyIndex;
+
+/// The index directory inside a data directory.
+pub const INDEX_DIR: &str = "index";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    Damaged(String),
+    #[error("{0}")]
+    Busy(String),
+    #[error("search index: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;
+
+enum Backend {
+    Tantivy { index: TantivyIndex, dir: PathBuf },
+    Postgres,
+}
+
+pub struct Searcher {
+    backend: Backend,
+}
+
+/// What `check` found wrong with the search index, each with how to repair it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexReport {
+    pub works: u64,
+    pub indexed: u64,
+    pub missing: Vec<i64>,
+    pub stale: Vec<i64>,
+    pub extra: Vec<i64>,
+    pub queued: u64,
+}
+
+impl IndexReport {
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty() && self.stale.is_empty() && self.extra.is_empty()
+    }
+}
+
+impl Searcher {
+    /// The search side of an archive. For an embedded archive this opens (or creates) the
+    /// index; a damaged index is an error that names `ficarchive reindex`.
+    pub fn open(archive: &Archive) -> Result<Searcher> {
+        match archive.location() {
+            Location::Embedded(data) => {
+                let dir = data.join(INDEX_DIR);
+                Ok(Searcher { backend: Backend::Tantivy { index: TantivyIndex::open(&dir)?, dir } })
+            }
+            Location::Postgres(_) => Ok(Searcher { backend: Backend::Postgres }),
+        }
+    }
+
+    /// Like [`Searcher::open`], but a damaged or outdated index is replaced by an empty one
+    /// (for `reindex`).
+    pub fn open_fresh(archive: &Archive) -> Result<Searcher> {
+        match archive.location() {
+            Location::Embedded(data) => {
+                let dir = data.join(INDEX_DIR);
+                Ok(Searcher { backend: Backend::Tantivy { index: TantivyIndex::recreate(&dir)?, dir } })
+            }
+            Location::Postgres(_) => Ok(Searcher { backend: Backend::Postgres }),
+        }
+    }
+
+    /// Takes in every work changed since the index last caught up. Returns how many.
+    pub async fn catch_up(&mut self, archive: &Archive) -> Result<u64> {
+        let Backend::Tantivy { index, .. } = &mut self.backend else { return Ok(0) };
+        let mut done = 0;
+        loop {
+            let queue = archive.index_queue().await?;
+            if queue.is_empty() {
+                return Ok(done);
+            }
+            for chunk in queue.chunks(1000) {
+                for &(id, _) in chunk {
+                    match archive.search_doc(id).await? {
+                        Some(doc) => index.upsert(&doc)?,
+                        None => index.delete(id)?,
+                    }
+                }
+                index.commit()?;
+                archive.clear_index_queue(chunk).await?;
+                done += chunk.len() as u64;
+            }
+        }
+    }
+
+    /// Catches up when no other process is writing the index; a search never waits for an
+    /// import to finish.
+    pub async fn catch_up_if_free(&mut self, archive: &Archive) -> Result<u64> {
+        match self.catch_up(archive).await {
+            Err(SearchError::Busy(_)) => Ok(0),
+            other => other,
+        }
+    }
+
+    /// Rebuilds the whole index (or, on PostgreSQL, every search row) from the database.
+    pub async fn rebuild(&mut self, archive: &Archive) -> Result<u64> {
+        match &mut self.backend {
+            Backend::Postgres => Ok(archive.rebuild_postgres_search(None).await?),
+            Backend::Tantivy { index, .. } => {
+                // Whatever is queued now is covered by the rebuild.
+                let queued = archive.index_queue().await?;
+                index.delete_all()?;
+                let ids = archive.work_ids().await?;
+                for chunk in ids.chunks(1000) {
+                    for &id in chunk {
+                        if let Some(doc) = archive.search_doc(id).await? {
+                            index.upsert(&doc)?;
+                        }
+                    }
+                    index.commit()?;
+                }
+                index.commit()?;
+                archive.clear_index_queue(&queued).await?;
+                Ok(ids.len() as u64)
+            }
+        }
+    }
+
+    /// Compares the index with the database.
+    pub async fn check(&self, archive: &Archive) -> Result<IndexReport> {
+        let works = archive.work_stamps().await?;
+        let indexed = match &self.backend {
+            Backend::Tantivy { index, .. } => index.stamps()?,
+            Backend::Postgres => archive.postgres_search_stamps().await?,
+        };
+        let queued = match &self.backend {
+            Backend::Tantivy { .. } => archive.index_queue().await?.len() as u64,
+            Backend::Postgres => 0,
+        };
+        let in_index: std::collections::HashMap<i64, i64> = indexed.iter().copied().collect();
+        let in_db: std::collections::HashMap<i64, i64> = works.iter().copied().collect();
+        let mut report = IndexReport { works: works.len() as u64, indexed: indexed.len() as u64, queued, ..IndexReport::default() };
+        for (id, stamp) in &works {
+            match in_index.get(id) {
+                None => report.missing.push(*id),
+                Some(s) if s != stamp => report.stale.push(*id),
+                Some(_) => {}
+            }
+        }
+        report.extra = indexed.iter().map(|(id, _)| *id).filter(|id| !in_db.contains_key(id)).collect();
+        Ok(report)
+    }
+
+    /// Where the index lives, for messages (`None` on PostgreSQL).
+    pub fn index_dir(&self) -> Option<&std::path::Path> {
+        match &self.backend {
+            Backend::Tantivy { dir, .. } => Some(dir),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// Answers a search. Tag filters may name any spelling of a tag; they are resolved to
+    /// canonical tags first, and an unknown tag is an error that names it.
+    pub async fn search(&self, archive: &Archive, request: &SearchRequest) -> Result<SearchResults> {
+        let mut request = request.clone();
+        for filter in request.filters.include.iter_mut().chain(request.filters.exclude.iter_mut()) {
+            *filter = canonical_filter(archive, filter).await?;
+        }
+        match &self.backend {
+            Backend::Postgres => Ok(archive.search_postgres(&request).await?),
+            Backend::Tantivy { index, .. } => {
+                let (total, found, facets) = index.search(&request)?;
+                let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+                let mut hits = archive.hit_details(&ids).await?;
+                let mut snippets: std::collections::HashMap<i64, _> = found.into_iter().collect();
+                for hit in &mut hits {
+                    hit.snippet = snippets.remove(&hit.work_id).unwrap_or_default();
+                }
+                Ok(SearchResults { total, hits, facets })
+            }
+        }
+    }
+}
+
+async fn canonical_filter(archive: &Archive, filter: &TagFilter) -> Result<TagFilter> {
+    match archive.canonical_tag_name(filter.kind, &filter.name).await? {
+        Some(name) => Ok(TagFilter { kind: filter.kind, name }),
+        None => Err(SearchError::Store(StoreError::NotFound(format!(
+            "the archive has no {} tag \"{}\" (see `ficarchive tags list --kind {}`)",
+            filter.kind.as_str(),
+            filter.name,
+            filter.kind.as_str()
+        )))),
+    }
+}

@@ -13,6 +13,7 @@
 
 pub mod merge;
 pub mod schema;
+pub mod search;
 pub mod tags;
 
 pub use ficarchive_wrangle::TagKind;
@@ -244,7 +245,7 @@ impl Archive {
         for (version, sql) in schema::MIGRATIONS.iter().filter(|(v, _)| *v > current) {
             let mut tx = conn.begin().await?;
             let sql = self.dialect.render(sql);
-            for statement in schema::statements(&sql) {
+            for statement in schema::statements(&sql, self.dialect) {
                 // Audited: migration text is a constant of this crate.
                 tx.execute(sqlx::AssertSqlSafe(statement.to_string())).await?;
             }
@@ -342,6 +343,9 @@ impl Archive {
         if dry_run {
             tx.rollback().await?;
             return Ok(stored);
+        }
+        if !matches!(stored, Stored::Unchanged(_)) {
+            search::work_changed(&mut tx, self.dialect, id).await?;
         }
         for (file, content) in sources.iter().zip(compressed) {
             sqlx::query(

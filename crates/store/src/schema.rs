@@ -158,9 +158,69 @@ CREATE INDEX tags_canonical ON tags (canonical_id);
 CREATE INDEX tag_parents_parent ON tag_parents (parent_id)
 "#,
     ),
+    // Search. Embedded archives keep a tantivy index beside the database; `index_queue` lists
+    // works changed since the index last caught up, written in the same transaction as the
+    // change, so an index that missed a change (a crash between the two) catches up later.
+    // PostgreSQL archives are searched by PostgreSQL itself (`fulltext.rs`): `work_search` has
+    // one row per work (metadata vectors, filter and sort columns) and `work_search_text` the
+    // story text in segments of at most `fulltext::SEGMENT_WORDS` words, because a tsvector
+    // keeps word positions only up to 16,383 and phrases need positions. Both are rewritten in
+    // the transaction that changes the work. The `ficarchive` text search configuration is
+    // English Snowball stemming without a stop-word list, like the tantivy analyser.
+    // Statements marked `{postgres}` run on PostgreSQL only.
+    (
+        3,
+        r#"
+CREATE TABLE index_queue (
+    work_id BIGINT PRIMARY KEY,
+    queued_at BIGINT NOT NULL
+);
+{postgres} CREATE TEXT SEARCH DICTIONARY ficarchive_stem (TEMPLATE = snowball, Language = english);
+{postgres} CREATE TEXT SEARCH CONFIGURATION ficarchive (COPY = simple);
+{postgres} ALTER TEXT SEARCH CONFIGURATION ficarchive
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH ficarchive_stem;
+{postgres} CREATE TABLE work_search (
+    work_id BIGINT PRIMARY KEY REFERENCES works (id) ON DELETE CASCADE,
+    every TSVECTOR NOT NULL,
+    title TSVECTOR NOT NULL,
+    author TSVECTOR NOT NULL,
+    summary TSVECTOR NOT NULL,
+    notes TSVECTOR NOT NULL,
+    tags TSVECTOR NOT NULL,
+    fandoms TSVECTOR NOT NULL,
+    relationships TSVECTOR NOT NULL,
+    characters TSVECTOR NOT NULL,
+    series TSVECTOR NOT NULL,
+    title_sort TEXT NOT NULL,
+    author_sort TEXT NOT NULL,
+    words BIGINT NOT NULL,
+    published BIGINT,
+    updated BIGINT,
+    complete BIGINT,
+    language TEXT,
+    modified BIGINT NOT NULL
+);
+{postgres} CREATE INDEX work_search_every ON work_search USING GIN (every);
+{postgres} CREATE INDEX work_search_title ON work_search USING GIN (title);
+{postgres} CREATE INDEX work_search_author ON work_search USING GIN (author);
+{postgres} CREATE INDEX work_search_tags ON work_search USING GIN (tags);
+{postgres} CREATE TABLE work_search_text (
+    work_id BIGINT NOT NULL REFERENCES works (id) ON DELETE CASCADE,
+    segment BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    story TSVECTOR NOT NULL,
+    PRIMARY KEY (work_id, segment)
+);
+{postgres} CREATE INDEX work_search_text_story ON work_search_text USING GIN (story)
+"#,
+    ),
 ];
 
-/// Splits a migration into statements. Migrations hold no string literal with a `;`.
-pub fn statements(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(';').map(str::trim).filter(|s| !s.is_empty())
+/// Splits a migration into the statements for one database. Migrations hold no string
+/// literal with a `;`; a statement marked `{postgres}` is for PostgreSQL only.
+pub fn statements(sql: &str, dialect: Dialect) -> impl Iterator<Item = &str> {
+    sql.split(';').map(str::trim).filter(|s| !s.is_empty()).filter_map(move |s| match s.strip_prefix("{postgres}") {
+        Some(rest) => (dialect == Dialect::Postgres).then_some(rest.trim()),
+        None => Some(s),
+    })
 }

@@ -238,6 +238,7 @@ impl Archive {
         let mut tx = self.pool.begin().await?;
         merge_group(&mut tx, source, target).await?;
         let works = group_works(&mut tx, target).await?;
+        self.works_retagged(&mut tx, &works).await?;
         tx.commit().await?;
         Ok(works)
     }
@@ -260,10 +261,11 @@ impl Archive {
             .execute(&mut *tx)
             .await?;
         let mut works = group_works(&mut tx, target).await?;
-        tx.commit().await?;
         works.extend(before);
         works.sort_unstable();
         works.dedup();
+        self.works_retagged(&mut tx, &works).await?;
+        tx.commit().await?;
         Ok(works)
     }
 
@@ -304,8 +306,19 @@ impl Archive {
         merge_group(&mut tx, group, renamed).await?;
         sqlx::query("UPDATE tags SET decided_by = 'archivist' WHERE id = $1").bind(renamed).execute(&mut *tx).await?;
         let works = group_works(&mut tx, renamed).await?;
+        self.works_retagged(&mut tx, &works).await?;
         tx.commit().await?;
         Ok(works)
+    }
+
+    /// Works whose canonical tags changed are modified works: their stamp moves and search
+    /// learns of them in the same transaction.
+    async fn works_retagged(&self, conn: &mut AnyConnection, works: &[i64]) -> Result<()> {
+        for &id in works {
+            sqlx::query("UPDATE works SET modified_at = $1 WHERE id = $2").bind(crate::now()).bind(id).execute(&mut *conn).await?;
+            crate::search::work_changed(conn, self.dialect, id).await?;
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,472 @@
+//! The embedded archive's search index: tantivy, in `DATA/index`.
+//!
+//! One document per work. Text fields use one analyser (`ficarchive`: words split on anything
+//! that is not a letter or digit, lower-cased, English Snowball stems, no stop words: the same
+//! choices as PostgreSQL's `ficarchive` configuration). Tags, rating, completion, language and
+//! series are hierarchical facets (`/fandom/Harry Potter - J. K. Rowling`), which give exact
+//! counts for every value. Numbers and dates (`yyyymmdd`) are fast fields for ranges and sorts.
+//! The story text is stored (compressed) for snippets; nothing else is, because result pages
+//! take titles and authors from the database.
+
+use crate::SearchError;
+use ficarchive_query::{
+    FACETS, Facet as ResultFacet, FacetValue, Field as QueryField, Fragment, Query, SearchDoc, SearchRequest, SortKey, completion_label,
+    sort_facet_values,
+};
+use ficarchive_store::TagKind;
+use std::ops::Bound;
+use std::path::Path;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term};
+
+const ANALYZER: &str = "ficarchive";
+/// Bumped whenever the schema changes: an index of another version is rebuilt, not misread.
+pub const SCHEMA_VERSION: u32 = 1;
+const VERSION_FILE: &str = "ficarchive-index-version";
+const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    author: Field,
+    summary: Field,
+    notes: Field,
+    text: Field,
+    tags: Field,
+    fandoms: Field,
+    relationships: Field,
+    characters: Field,
+    series: Field,
+    facets: Field,
+    words: Field,
+    published: Field,
+    updated: Field,
+    modified: Field,
+    title_sort: Field,
+    author_sort: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let indexing = TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let text = TextOptions::default().set_indexing_options(indexing);
+    let sortable = TextOptions::default().set_fast("raw");
+    let fields = Fields {
+        id: b.add_i64_field("id", INDEXED | FAST),
+        title: b.add_text_field("title", text.clone()),
+        author: b.add_text_field("author", text.clone()),
+        summary: b.add_text_field("summary", text.clone()),
+        notes: b.add_text_field("notes", text.clone()),
+        text: b.add_text_field("text", text.clone() | STORED),
+        tags: b.add_text_field("tags", text.clone()),
+        fandoms: b.add_text_field("fandoms", text.clone()),
+        relationships: b.add_text_field("relationships", text.clone()),
+        characters: b.add_text_field("characters", text.clone()),
+        series: b.add_text_field("series", text),
+        facets: b.add_facet_field("facets", FacetOptions::default()),
+        words: b.add_u64_field("words", INDEXED | FAST),
+        published: b.add_u64_field("published", INDEXED | FAST),
+        updated: b.add_u64_field("updated", INDEXED | FAST),
+        modified: b.add_i64_field("modified", FAST),
+        title_sort: b.add_text_field("title_sort", sortable.clone()),
+        author_sort: b.add_text_field("author_sort", sortable),
+    };
+    (b.build(), fields)
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+pub struct TantivyIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Option<IndexWriter>,
+    fields: Fields,
+}
+
+fn damaged(dir: &Path, e: impl std::fmt::Display) -> SearchError {
+    SearchError::Damaged(format!("the search index at {} cannot be read ({e}); run `ficarchive reindex` to rebuild it", dir.display()))
+}
+
+impl TantivyIndex {
+    /// Opens the index in `dir`, creating it when the directory is empty or missing. An index
+    /// written by another schema version or unreadable is an error naming `reindex`.
+    pub fn open(dir: &Path) -> Result<TantivyIndex, SearchError> {
+        let (schema, fields) = schema();
+        let fresh = !dir.join("meta.json").exists();
+        if fresh {
+            std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(format!("cannot create {}: {e}", dir.display())))?;
+            let index = Index::create_in_dir(dir, schema).map_err(|e| damaged(dir, e))?;
+            std::fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION.to_string())
+                .map_err(|e| SearchError::Io(format!("cannot write {}: {e}", dir.display())))?;
+            return TantivyIndex::with_index(index, fields, dir);
+        }
+        let version = std::fs::read_to_string(dir.join(VERSION_FILE)).unwrap_or_default();
+        if version.trim() != SCHEMA_VERSION.to_string() {
+            return Err(SearchError::Damaged(format!(
+                "the search index at {} was built by another version of ficarchive; run `ficarchive reindex` to rebuild it",
+                dir.display()
+            )));
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| damaged(dir, e))?;
+        if index.schema() != schema {
+            return Err(damaged(dir, "its fields differ from this version's"));
+        }
+        TantivyIndex::with_index(index, fields, dir)
+    }
+
+    /// Deletes whatever is in `dir` and creates an empty index there.
+    pub fn recreate(dir: &Path) -> Result<TantivyIndex, SearchError> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| SearchError::Io(format!("cannot remove {}: {e}", dir.display())))?;
+        }
+        TantivyIndex::open(dir)
+    }
+
+    fn with_index(index: Index, fields: Fields, dir: &Path) -> Result<TantivyIndex, SearchError> {
+        index.tokenizers().register(ANALYZER, analyzer());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| damaged(dir, e))?;
+        // Open every segment's files now, so a damaged index fails here and not mid-search.
+        let searcher = reader.searcher();
+        for segment in searcher.segment_readers() {
+            segment.fast_fields().i64("id").map_err(|e| damaged(dir, e))?;
+        }
+        Ok(TantivyIndex { index, reader, writer: None, fields })
+    }
+
+    fn writer(&mut self) -> Result<&mut IndexWriter, SearchError> {
+        if self.writer.is_none() {
+            let writer = self.index.writer_with_num_threads(2, WRITER_MEMORY).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => {
+                    SearchError::Busy("another ficarchive process is writing the search index; try again when it has finished".into())
+                }
+                other => SearchError::Io(other.to_string()),
+            })?;
+            self.writer = Some(writer);
+        }
+        self.writer.as_mut().ok_or_else(|| SearchError::Io("no index writer".into()))
+    }
+
+    /// Adds or replaces one work's document (visible after [`TantivyIndex::commit`]).
+    pub fn upsert(&mut self, doc: &SearchDoc) -> Result<(), SearchError> {
+        let f = self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_i64(f.id, doc.id);
+        d.add_text(f.title, &doc.title);
+        for a in &doc.authors {
+            d.add_text(f.author, a);
+        }
+        d.add_text(f.summary, &doc.summary);
+        d.add_text(f.notes, &doc.notes);
+        d.add_text(f.text, &doc.text);
+        for (kind, name) in &doc.tags {
+            d.add_text(f.tags, name);
+            match kind {
+                TagKind::Fandom => d.add_text(f.fandoms, name),
+                TagKind::Relationship => d.add_text(f.relationships, name),
+                TagKind::Character => d.add_text(f.characters, name),
+                _ => {}
+            }
+            d.add_facet(f.facets, Facet::from_path([kind.as_str(), name.as_str()]));
+        }
+        for s in &doc.series {
+            d.add_text(f.series, s);
+            d.add_facet(f.facets, Facet::from_path(["series", s.as_str()]));
+        }
+        d.add_facet(f.facets, Facet::from_path(["complete", completion_label(doc.complete)]));
+        if let Some(language) = &doc.language {
+            d.add_facet(f.facets, Facet::from_path(["language", language.to_lowercase().as_str()]));
+        }
+        d.add_u64(f.words, doc.words);
+        if let Some(p) = doc.published {
+            d.add_u64(f.published, u64::from(p));
+        }
+        if let Some(u) = doc.updated {
+            d.add_u64(f.updated, u64::from(u));
+        }
+        d.add_i64(f.modified, doc.modified);
+        d.add_text(f.title_sort, ficarchive_store::search::sort_key(&doc.title));
+        d.add_text(f.author_sort, ficarchive_store::search::sort_key(doc.authors.first().map_or("", String::as_str)));
+        let writer = self.writer()?;
+        writer.delete_term(Term::from_field_i64(f.id, doc.id));
+        writer.add_document(d).map_err(|e| SearchError::Io(e.to_string()))?;
+        Ok(())
+    }
+
+    pub fn delete(&mut self, id: i64) -> Result<(), SearchError> {
+        let term = Term::from_field_i64(self.fields.id, id);
+        self.writer()?.delete_term(term);
+        Ok(())
+    }
+
+    pub fn delete_all(&mut self) -> Result<(), SearchError> {
+        self.writer()?.delete_all_documents().map_err(|e| SearchError::Io(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable and visible.
+    pub fn commit(&mut self) -> Result<(), SearchError> {
+        if let Some(writer) = self.writer.as_mut() {
+            writer.commit().map_err(|e| {
+                let message = e.to_string();
+                if message.to_lowercase().contains("no space left") {
+                    SearchError::Io("the disk holding the search index is full; free some space and run `ficarchive reindex`".into())
+                } else {
+                    SearchError::Io(message)
+                }
+            })?;
+        }
+        self.reader.reload().map_err(|e| SearchError::Io(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Every indexed work with the `modified` stamp it was indexed at.
+    pub fn stamps(&self) -> Result<Vec<(i64, i64)>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for segment in searcher.segment_readers() {
+            let ids = segment.fast_fields().i64("id").map_err(|e| SearchError::Damaged(e.to_string()))?;
+            let stamps = segment.fast_fields().i64("modified").map_err(|e| SearchError::Damaged(e.to_string()))?;
+            for doc in segment.doc_ids_alive() {
+                if let (Some(id), Some(stamp)) = (ids.first(doc), stamps.first(doc)) {
+                    out.push((id, stamp));
+                }
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    fn fields_for(&self, field: QueryField) -> Vec<Field> {
+        let f = self.fields;
+        match field {
+            QueryField::Any => vec![f.title, f.author, f.summary, f.notes, f.text, f.tags, f.series],
+            QueryField::Title => vec![f.title],
+            QueryField::Author => vec![f.author],
+            QueryField::Summary => vec![f.summary],
+            QueryField::Notes => vec![f.notes],
+            QueryField::Text => vec![f.text],
+            QueryField::Tags => vec![f.tags],
+            QueryField::Fandom => vec![f.fandoms],
+            QueryField::Relationship => vec![f.relationships],
+            QueryField::Character => vec![f.characters],
+            QueryField::Series => vec![f.series],
+        }
+    }
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut analyzer = analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    /// A word or phrase in some fields; no searchable word matches everything.
+    fn leaf(&self, fields: &[Field], text: &str) -> Box<dyn TantivyQuery> {
+        let tokens = TantivyIndex::tokens(text);
+        if tokens.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let per_field: Vec<(Occur, Box<dyn TantivyQuery>)> = fields
+            .iter()
+            .map(|&field| {
+                let terms: Vec<Term> = tokens.iter().map(|t| Term::from_field_text(field, t)).collect();
+                let q: Box<dyn TantivyQuery> = if terms.len() == 1 {
+                    Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::WithFreqs))
+                } else {
+                    Box::new(PhraseQuery::new(terms))
+                };
+                (Occur::Should, q)
+            })
+            .collect();
+        if per_field.len() == 1 {
+            per_field.into_iter().next().map_or_else(|| Box::new(AllQuery) as _, |(_, q)| q)
+        } else {
+            Box::new(BooleanQuery::new(per_field))
+        }
+    }
+
+    fn build(&self, query: &Query) -> Box<dyn TantivyQuery> {
+        match query {
+            Query::All => Box::new(AllQuery),
+            Query::Word { field, text } | Query::Phrase { field, text } => self.leaf(&self.fields_for(*field), text),
+            Query::And(items) => Box::new(BooleanQuery::new(items.iter().map(|i| (Occur::Must, self.build(i))).collect())),
+            Query::Or(items) => Box::new(BooleanQuery::new(items.iter().map(|i| (Occur::Should, self.build(i))).collect())),
+            Query::Not(inner) => Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, self.build(inner))])),
+        }
+    }
+
+    fn facet_term(&self, path: [&str; 2]) -> Box<dyn TantivyQuery> {
+        Box::new(TermQuery::new(Term::from_facet(self.fields.facets, &Facet::from_path(path)), IndexRecordOption::Basic))
+    }
+
+    fn range(field: Field, from: Option<u64>, to: Option<u64>) -> Option<Box<dyn TantivyQuery>> {
+        if from.is_none() && to.is_none() {
+            return None;
+        }
+        let bound = |v: Option<u64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_u64(field, v)));
+        Some(Box::new(RangeQuery::new(bound(from), bound(to))))
+    }
+
+    fn filtered(&self, request: &SearchRequest) -> Box<dyn TantivyQuery> {
+        let f = &request.filters;
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![(Occur::Must, self.build(&request.query))];
+        let ratings: Vec<(Occur, Box<dyn TantivyQuery>)> = f
+            .include
+            .iter()
+            .filter(|t| t.kind == TagKind::Rating)
+            .map(|t| (Occur::Should, self.facet_term(["rating", t.name.as_str()])))
+            .collect();
+        if !ratings.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(ratings))));
+        }
+        for t in f.include.iter().filter(|t| t.kind != TagKind::Rating) {
+            clauses.push((Occur::Must, self.facet_term([t.kind.as_str(), t.name.as_str()])));
+        }
+        for t in &f.exclude {
+            clauses.push((Occur::MustNot, self.facet_term([t.kind.as_str(), t.name.as_str()])));
+        }
+        if let Some(complete) = f.complete {
+            clauses.push((Occur::Must, self.facet_term(["complete", completion_label(Some(complete))])));
+        }
+        if let Some(language) = &f.language {
+            clauses.push((Occur::Must, self.facet_term(["language", language.to_lowercase().as_str()])));
+        }
+        if let Some(series) = &f.series {
+            clauses.push((Occur::Must, self.facet_term(["series", series.as_str()])));
+        }
+        let fields = self.fields;
+        let date = |d: Option<u32>| d.map(u64::from);
+        for range in [
+            TantivyIndex::range(fields.words, f.words_min, f.words_max),
+            TantivyIndex::range(fields.published, date(f.published_from), date(f.published_to)),
+            TantivyIndex::range(fields.updated, date(f.updated_from), date(f.updated_to)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clauses.push((Occur::Must, range));
+        }
+        if clauses.len() == 1 {
+            clauses.pop().map_or_else(|| Box::new(AllQuery) as _, |(_, q)| q)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        }
+    }
+
+    /// Runs a search: the total, one page of work ids with snippets, and facet counts for
+    /// every value over all matches.
+    pub fn search(&self, request: &SearchRequest) -> Result<(u64, Vec<(i64, Vec<Fragment>)>, Vec<ResultFacet>), SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.filtered(request);
+        let err = |e: tantivy::TantivyError| SearchError::Damaged(format!("search failed: {e}; if this repeats, run `ficarchive reindex`"));
+        let mut facet_collector = FacetCollector::for_field("facets");
+        for name in FACETS {
+            facet_collector.add_facet(Facet::from_path([name]));
+        }
+        let top = TopDocs::with_limit(request.limit()).and_offset(request.offset());
+        let order = if request.descending { Order::Desc } else { Order::Asc };
+        let (total, counts, addresses): (usize, _, Vec<DocAddress>) = match request.sort {
+            SortKey::Relevance => {
+                let (total, counts, top) = searcher.search(&query, &(Count, facet_collector, top.order_by_score())).map_err(err)?;
+                (total, counts, top.into_iter().map(|(_, a)| a).collect())
+            }
+            SortKey::Words | SortKey::Updated | SortKey::Published => {
+                let field = match request.sort {
+                    SortKey::Words => "words",
+                    SortKey::Updated => "updated",
+                    _ => "published",
+                };
+                let (total, counts, top) =
+                    searcher.search(&query, &(Count, facet_collector, top.order_by_fast_field::<u64>(field, order))).map_err(err)?;
+                (total, counts, top.into_iter().map(|(_, a)| a).collect())
+            }
+            SortKey::Title | SortKey::Author => {
+                let field = if request.sort == SortKey::Title { "title_sort" } else { "author_sort" };
+                let (total, counts, top) =
+                    searcher.search(&query, &(Count, facet_collector, top.order_by_string_fast_field(field, order))).map_err(err)?;
+                (total, counts, top.into_iter().map(|(_, a)| a).collect())
+            }
+        };
+        let mut facets = Vec::new();
+        for name in FACETS {
+            let mut values: Vec<FacetValue> = counts
+                .get(Facet::from_path([name]))
+                .filter_map(|(facet, count)| facet.to_path().last().map(|v| FacetValue { name: v.to_string(), count }))
+                .collect();
+            sort_facet_values(&mut values);
+            facets.push(ResultFacet { name: name.to_string(), values });
+        }
+        let hits = self.hits(&searcher, request, &addresses)?;
+        Ok((total as u64, hits, facets))
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        addresses: &[DocAddress],
+    ) -> Result<Vec<(i64, Vec<Fragment>)>, SearchError> {
+        let text_terms: Vec<(Occur, Box<dyn TantivyQuery>)> = request
+            .query
+            .positive_terms()
+            .into_iter()
+            .filter(|(field, _, _)| matches!(field, QueryField::Any | QueryField::Text))
+            .map(|(_, text, _)| (Occur::Should, self.leaf(&[self.fields.text], text)))
+            .collect();
+        let generator = if text_terms.is_empty() {
+            None
+        } else {
+            let positive = BooleanQuery::new(text_terms);
+            let mut g = SnippetGenerator::create(searcher, &positive, self.fields.text).map_err(|e| SearchError::Damaged(e.to_string()))?;
+            g.set_max_num_chars(240);
+            Some(g)
+        };
+        let mut out = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let ids = segment.fast_fields().i64("id").map_err(|e| SearchError::Damaged(e.to_string()))?;
+            let Some(id) = ids.first(address.doc_id) else { continue };
+            let mut fragments = Vec::new();
+            if let Some(generator) = &generator {
+                let doc: TantivyDocument = searcher.doc(*address).map_err(|e| SearchError::Damaged(e.to_string()))?;
+                let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
+                let snippet = generator.snippet(text);
+                fragments = snippet_fragments(snippet.fragment(), snippet.highlighted());
+            }
+            out.push((id, fragments));
+        }
+        Ok(out)
+    }
+}
+
+fn snippet_fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<Fragment> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for range in highlighted {
+        if range.start > at {
+            out.push(Fragment { text: text[at..range.start].to_string(), highlighted: false });
+        }
+        out.push(Fragment { text: text[range.clone()].to_string(), highlighted: true });
+        at = range.end;
+    }
+    if at < text.len() {
+        out.push(Fragment { text: text[at..].to_string(), highlighted: false });
+    }
+    out
+}
