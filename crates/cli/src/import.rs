@@ -9,6 +9,7 @@
 use crate::files::{FileEntry, list_files, read_file};
 use ficarchive_model::PageKind;
 use ficarchive_parse::{Input, sha256_hex};
+use ficarchive_search::Searcher;
 use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored};
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -30,6 +31,9 @@ pub struct Report {
     pub unchanged: u64,
     pub not_stories: Vec<NotAStory>,
     pub failed: Vec<Failure>,
+    /// Works taken into the search index (new and updated works, and any left queued by an
+    /// earlier, interrupted run).
+    pub indexed: u64,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -70,6 +74,9 @@ impl Report {
         writeln!(out, "  failed:        {}", self.failed.len())?;
         for f in &self.failed {
             writeln!(out, "    {}: {}", f.path, f.reason)?;
+        }
+        if !self.dry_run {
+            writeln!(out, "  search index:  {} works taken in", self.indexed)?;
         }
         Ok(())
     }
@@ -120,9 +127,20 @@ impl Progress {
     }
 }
 
-pub async fn import(archive: &Archive, paths: &[PathBuf], dry_run: bool, quiet: bool) -> Result<Report, StoreError> {
+/// Imports `paths`. With a searcher, the index takes in each batch's works as the batch ends
+/// (a dry run passes none).
+pub async fn import(
+    archive: &Archive,
+    mut searcher: Option<&mut Searcher>,
+    paths: &[PathBuf],
+    dry_run: bool,
+    quiet: bool,
+) -> anyhow::Result<Report> {
     let started = Instant::now();
     let mut report = Report { dry_run, ..Report::default() };
+    if let Some(searcher) = searcher.as_deref_mut() {
+        report.indexed += searcher.catch_up(archive).await?;
+    }
     let (entries, unreadable) = list_files(paths);
     for (path, reason) in unreadable {
         report.failed.push(Failure { path, reason });
@@ -134,6 +152,9 @@ pub async fn import(archive: &Archive, paths: &[PathBuf], dry_run: bool, quiet: 
     for batch in batches(&entries) {
         let batch_bytes: u64 = batch.iter().map(|e| e.size).sum();
         import_batch(archive, run, batch, dry_run, &mut seen, &mut report).await?;
+        if let Some(searcher) = searcher.as_deref_mut() {
+            report.indexed += searcher.catch_up(archive).await?;
+        }
         progress.advance(batch.len() as u64, batch_bytes, quiet);
     }
     progress.finish();

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 mod files;
 mod import;
+mod search;
 mod tags;
 use std::process::ExitCode;
 
@@ -73,6 +74,13 @@ enum Command {
     /// Wrangle tags: list, show, merge, rename, synonym.
     #[command(subcommand)]
     Tags(tags::TagsCommand),
+    /// Search the archive: words inside the stories, titles, summaries, notes and tags, with
+    /// filters, sorts and facet counts.
+    Search(search::SearchArgs),
+    /// Rebuild the search index from the database (repairs a damaged or outdated index).
+    Reindex,
+    /// Verify the database and the search index, and say how to repair what is wrong.
+    Check,
 }
 
 fn main() -> ExitCode {
@@ -93,6 +101,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import { dry_run, json, paths } => runtime()?.block_on(import_command(&location, &paths, dry_run, json)),
         Command::Stats { json } => runtime()?.block_on(stats_command(&location, json)),
         Command::Tags(command) => runtime()?.block_on(tags_command(&location, command)),
+        Command::Search(args) => runtime()?.block_on(async {
+            let archive = open_archive(&location, false).await?;
+            let result = search::search(&archive, &args, &mut std::io::stdout().lock()).await;
+            archive.close().await;
+            result.map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Reindex => runtime()?.block_on(async {
+            let archive = open_archive(&location, false).await?;
+            let result = search::reindex(&archive, &mut std::io::stdout().lock()).await;
+            archive.close().await;
+            result.map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Check => runtime()?.block_on(async {
+            let archive = open_archive(&location, false).await?;
+            let result = search::check(&archive, &mut std::io::stdout().lock()).await;
+            archive.close().await;
+            Ok(if result? { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }),
     }
 }
 
@@ -117,7 +143,11 @@ async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, j
         location
     };
     let archive = open_archive(location, true).await?;
-    let report = import::import(&archive, paths, dry_run, json).await;
+    let report = async {
+        let mut searcher = if dry_run { None } else { Some(ficarchive_search::Searcher::open(&archive)?) };
+        import::import(&archive, searcher.as_mut(), paths, dry_run, json).await
+    }
+    .await;
     archive.close().await;
     let report = report?;
     let stdout = std::io::stdout();
@@ -134,7 +164,16 @@ async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, j
 async fn tags_command(location: &Location, command: tags::TagsCommand) -> Result<ExitCode> {
     let archive = open_archive(location, false).await?;
     let stdout = std::io::stdout();
-    let result = tags::run(&archive, command, &mut stdout.lock()).await;
+    let result = async {
+        let changed = tags::run(&archive, command, &mut stdout.lock()).await?;
+        if !changed.is_empty() {
+            // The changed works were queued with the change; take them in now if nobody else
+            // is writing the index (otherwise the next import or search does).
+            ficarchive_search::Searcher::open(&archive)?.catch_up_if_free(&archive).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
     archive.close().await;
     result?;
     Ok(ExitCode::SUCCESS)

@@ -14,6 +14,17 @@ pub use rating::{Rating, RatingLevel};
 
 use std::collections::BTreeMap;
 
+/// The lower-case hex sha256 of some bytes: how sources are named everywhere.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
 /// What a parsed page is. Most pages are stories; the rest are recognised so that they are
 /// never mistaken for an empty story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

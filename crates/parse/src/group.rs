@@ -168,13 +168,15 @@ fn join_described(meta_path: &str, meta_sha: &str, meta: &PandocMetadata, mut me
         _ if paths.len() > 1 => common_name_prefix(&paths),
         _ => 0,
     };
-    let mut work = Work::default();
-    work.title = meta.title.clone();
-    work.authors = meta.authors.clone();
-    work.summary = meta.summary.clone();
-    work.language = meta.language.clone();
-    work.fandoms = meta.fandoms.clone();
-    work.freeform_tags = meta.tags.clone();
+    let mut work = Work {
+        title: meta.title.clone(),
+        authors: meta.authors.clone(),
+        summary: meta.summary.clone(),
+        language: meta.language.clone(),
+        fandoms: meta.fandoms.clone(),
+        freeform_tags: meta.tags.clone(),
+        ..Work::default()
+    };
     if let Some(r) = &meta.rating {
         work.rating = ficarchive_model::Rating::from_raw(r).0;
     }

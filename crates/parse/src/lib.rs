@@ -22,7 +22,6 @@ mod yaml;
 
 use draft::Draft;
 use ficarchive_model::Work;
-use sha2::{Digest, Sha256};
 
 /// Files above this size are refused: the largest real fan-fiction files (whole-work HTML
 /// downloads of million-word epics) stay under 20 MB. Parsing holds at most about eight times
@@ -101,14 +100,7 @@ fn looks_like_html(bytes: &[u8]) -> bool {
     tags >= 6
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
+pub use ficarchive_model::sha256_hex;
 
 /// The file name without folders and extension, for fallback titles.
 pub fn file_stem(path: &str) -> &str {

@@ -154,6 +154,8 @@ fn is_clean(s: &str) -> bool {
 /// byte of a possible Unicode space found, the chunk ends with a space). Branch-free so that
 /// it compiles to vector instructions.
 #[inline]
+// Indexing with a constant range is what lets the compiler unroll and vectorise these loops.
+#[allow(clippy::needless_range_loop)]
 fn scan_chunk(chunk: &[u8; 32], previous_space: bool) -> (bool, bool, bool) {
     let mut controls = 0u8;
     let mut leads = 0u8;

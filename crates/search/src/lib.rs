@@ -38,7 +38,7 @@ pub enum SearchError {
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;
 
 enum Backend {
-    Tantivy { index: TantivyIndex, dir: PathBuf },
+    Tantivy { index: Box<TantivyIndex>, dir: PathBuf },
     Postgres,
 }
 
@@ -70,7 +70,7 @@ impl Searcher {
         match archive.location() {
             Location::Embedded(data) => {
                 let dir = data.join(INDEX_DIR);
-                Ok(Searcher { backend: Backend::Tantivy { index: TantivyIndex::open(&dir)?, dir } })
+                Ok(Searcher { backend: Backend::Tantivy { index: Box::new(TantivyIndex::open(&dir)?), dir } })
             }
             Location::Postgres(_) => Ok(Searcher { backend: Backend::Postgres }),
         }
@@ -82,7 +82,7 @@ impl Searcher {
         match archive.location() {
             Location::Embedded(data) => {
                 let dir = data.join(INDEX_DIR);
-                Ok(Searcher { backend: Backend::Tantivy { index: TantivyIndex::recreate(&dir)?, dir } })
+                Ok(Searcher { backend: Backend::Tantivy { index: Box::new(TantivyIndex::recreate(&dir)?), dir } })
             }
             Location::Postgres(_) => Ok(Searcher { backend: Backend::Postgres }),
         }

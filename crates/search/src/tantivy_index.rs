@@ -89,6 +89,9 @@ fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// What the index answers: the total, one page of (work id, snippet), and the facets.
+pub type IndexAnswer = (u64, Vec<(i64, Vec<Fragment>)>, Vec<ResultFacet>);
+
 pub struct TantivyIndex {
     index: Index,
     reader: IndexReader,
@@ -371,7 +374,7 @@ impl TantivyIndex {
 
     /// Runs a search: the total, one page of work ids with snippets, and facet counts for
     /// every value over all matches.
-    pub fn search(&self, request: &SearchRequest) -> Result<(u64, Vec<(i64, Vec<Fragment>)>, Vec<ResultFacet>), SearchError> {
+    pub fn search(&self, request: &SearchRequest) -> Result<IndexAnswer, SearchError> {
         let searcher = self.reader.searcher();
         let query = self.filtered(request);
         let err = |e: tantivy::TantivyError| SearchError::Damaged(format!("search failed: {e}; if this repeats, run `ficarchive reindex`"));

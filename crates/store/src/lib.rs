@@ -19,7 +19,7 @@ pub mod tags;
 pub use ficarchive_wrangle::TagKind;
 pub use tags::{TagDetail, TagRef, TagSummary};
 
-use ficarchive_model::{Chapter, Document, PageKind, Rating, RatingLevel, SeriesRef, Work};
+use ficarchive_model::{Chapter, Document, PageKind, Rating, RatingLevel, SeriesRef, Work, sha256_hex};
 use schema::Dialect;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
@@ -414,6 +414,40 @@ impl Archive {
         stats.by_fandom =
             rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as u64))).collect::<Result<_, sqlx::Error>>()?;
         Ok(stats)
+    }
+
+    /// Verifies the database: SQLite's own integrity and foreign-key checks, tags that point
+    /// at a synonym instead of a canonical tag, and every stored source against its sha256.
+    /// Returns the problems found, each as a sentence.
+    pub async fn check_database(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut conn = self.pool.acquire().await?;
+        if self.dialect == Dialect::Sqlite {
+            let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&mut *conn).await?;
+            problems.extend(rows.into_iter().filter(|r| r != "ok").map(|r| format!("integrity: {r}")));
+            let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *conn).await?;
+            if !broken.is_empty() {
+                problems.push(format!("{} rows point at rows that do not exist", broken.len()));
+            }
+        }
+        let chained: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM tags t JOIN tags c ON c.id = t.canonical_id WHERE c.canonical_id IS NOT NULL")
+                .fetch_one(&mut *conn)
+                .await?;
+        if chained > 0 {
+            problems.push(format!("{chained} tags point at a synonym instead of a canonical tag"));
+        }
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sources ORDER BY id").fetch_all(&mut *conn).await?;
+        for id in ids {
+            let row = sqlx::query("SELECT sha256, path, content FROM sources WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+            let (sha, path, content): (String, String, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            match zstd::decode_all(content.as_slice()) {
+                Ok(bytes) if sha256_hex(&bytes) == sha => {}
+                Ok(_) => problems.push(format!("the stored copy of {path} does not match its sha256")),
+                Err(e) => problems.push(format!("the stored copy of {path} cannot be decompressed: {e}")),
+            }
+        }
+        Ok(problems)
     }
 
     pub async fn close(self) {

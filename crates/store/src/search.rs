@@ -574,7 +574,7 @@ mod tests {
     #[test]
     fn segments_keep_whole_paragraphs_under_the_bound() {
         let paragraph = "word ".repeat(3000);
-        let text = vec![paragraph.trim(); 5].join("\n\n");
+        let text = [paragraph.trim(); 5].join("\n\n");
         let parts = segments(&text);
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| p.split_whitespace().count() <= SEGMENT_WORDS));

@@ -83,13 +83,10 @@ pub fn animationsource(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str
     if let Some(c) = RETURN_TO.captures(raw) {
         draft.work.fandoms = vec![c[1].trim().to_string()];
     }
-    let fields_box = doc
-        .select(&sel("div"))
-        .filter(|d| {
-            let t = text_of(*d);
-            t.contains("Author :") && t.contains("Rating :")
-        })
-        .next_back();
+    let fields_box = doc.select(&sel("div")).rfind(|d| {
+        let t = text_of(*d);
+        t.contains("Author :") && t.contains("Rating :")
+    });
     if let Some(b) = fields_box {
         let lines = super::element_lines(b);
         let mut i = 0;
