@@ -81,6 +81,16 @@ enum Command {
     Reindex,
     /// Verify the database and the search index, and say how to repair what is wrong.
     Check,
+    /// Write an invented archive of raw files (every layout ficarchive reads, long-tailed
+    /// fandoms and tags, a Zipf vocabulary) for benchmarks and trials. Same seed, same files.
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        works: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The folder to write into (created if missing).
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -113,6 +123,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             archive.close().await;
             result.map(|()| ExitCode::SUCCESS)
         }),
+        Command::Generate { works, seed, out } => generate(works, seed, &out),
         Command::Check => runtime()?.block_on(async {
             let archive = open_archive(&location, false).await?;
             let result = search::check(&archive, &mut std::io::stdout().lock()).await;
@@ -207,6 +218,24 @@ async fn stats_command(location: &Location, json: bool) -> Result<ExitCode> {
             writeln!(out, "  {n:6}  {k}")?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(works: usize, seed: u64, out: &std::path::Path) -> Result<ExitCode> {
+    let mut files = 0u64;
+    let mut bytes = 0u64;
+    for (generated, _) in ficarchive_gen::corpus::corpus(works, seed) {
+        for file in generated {
+            let path = out.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, &file.bytes)?;
+            files += 1;
+            bytes += file.bytes.len() as u64;
+        }
+    }
+    println!("wrote {works} works in {files} files ({:.1} MB) to {}", bytes as f64 / 1_048_576.0, out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,8 @@
 //!
 //! Architecture invariant: deterministic, no I/O.
 
+pub mod corpus;
+
 /// xorshift64*: small, fast, and good enough for test data.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -32,7 +34,7 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &[
+pub(crate) const WORDS: &[&str] = &[
     "the",
     "and",
     "to",
@@ -110,7 +112,7 @@ const WORDS: &[&str] = &[
     "shadow",
     "stone",
 ];
-const NAMES: &[&str] = &["Ada", "Tomas", "Mira", "Jonah", "Nell", "Pip", "Ilse", "Rowan", "Vera", "Wen"];
+pub(crate) const NAMES: &[&str] = &["Ada", "Tomas", "Mira", "Jonah", "Nell", "Pip", "Ilse", "Rowan", "Vera", "Wen"];
 
 pub fn sentence(rng: &mut Rng) -> String {
     let n = 6 + rng.below(14);
