@@ -128,7 +128,7 @@ impl Progress {
 }
 
 /// Imports `paths`. With a searcher, the index takes in each batch's works as the batch ends
-/// (a dry run passes none).
+/// and commits now and then; the caller commits at the end (a dry run passes none).
 pub async fn import(
     archive: &Archive,
     mut searcher: Option<&mut Searcher>,
@@ -153,7 +153,7 @@ pub async fn import(
         let batch_bytes: u64 = batch.iter().map(|e| e.size).sum();
         import_batch(archive, run, batch, dry_run, &mut seen, &mut report).await?;
         if let Some(searcher) = searcher.as_deref_mut() {
-            report.indexed += searcher.catch_up(archive).await?;
+            report.indexed += searcher.index_changes(archive).await?;
         }
         progress.advance(batch.len() as u64, batch_bytes, quiet);
     }

@@ -156,7 +156,11 @@ async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, j
     let archive = open_archive(location, true).await?;
     let report = async {
         let mut searcher = if dry_run { None } else { Some(ficarchive_search::Searcher::open(&archive)?) };
-        import::import(&archive, searcher.as_mut(), paths, dry_run, json).await
+        let report = import::import(&archive, searcher.as_mut(), paths, dry_run, json).await?;
+        if let Some(searcher) = searcher {
+            searcher.finish(&archive).await?;
+        }
+        anyhow::Ok(report)
     }
     .await;
     archive.close().await;

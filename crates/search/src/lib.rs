@@ -44,7 +44,15 @@ enum Backend {
 
 pub struct Searcher {
     backend: Backend,
+    /// Queue entries added to the index but not yet committed: (work id, queued at).
+    pending: std::collections::HashMap<i64, i64>,
+    last_commit: std::time::Instant,
 }
+
+/// The index commits after this many works, or [`COMMIT_INTERVAL`] after the last commit:
+/// a commit costs a segment and an fsync, so an import commits now and then, not per batch.
+const COMMIT_EVERY: usize = 4000;
+const COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What `check` found wrong with the search index, each with how to repair it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,9 +78,9 @@ impl Searcher {
         match archive.location() {
             Location::Embedded(data) => {
                 let dir = data.join(INDEX_DIR);
-                Ok(Searcher { backend: Backend::Tantivy { index: Box::new(TantivyIndex::open(&dir)?), dir } })
+                Ok(Searcher::with(Backend::Tantivy { index: Box::new(TantivyIndex::open(&dir)?), dir }))
             }
-            Location::Postgres(_) => Ok(Searcher { backend: Backend::Postgres }),
+            Location::Postgres(_) => Ok(Searcher::with(Backend::Postgres)),
         }
     }
 
@@ -82,33 +90,65 @@ impl Searcher {
         match archive.location() {
             Location::Embedded(data) => {
                 let dir = data.join(INDEX_DIR);
-                Ok(Searcher { backend: Backend::Tantivy { index: Box::new(TantivyIndex::recreate(&dir)?), dir } })
+                Ok(Searcher::with(Backend::Tantivy { index: Box::new(TantivyIndex::recreate(&dir)?), dir }))
             }
-            Location::Postgres(_) => Ok(Searcher { backend: Backend::Postgres }),
+            Location::Postgres(_) => Ok(Searcher::with(Backend::Postgres)),
         }
     }
 
-    /// Takes in every work changed since the index last caught up. Returns how many.
-    pub async fn catch_up(&mut self, archive: &Archive) -> Result<u64> {
+    fn with(backend: Backend) -> Searcher {
+        Searcher { backend, pending: Default::default(), last_commit: std::time::Instant::now() }
+    }
+
+    /// Adds every queued work to the index, committing now and then (see [`COMMIT_EVERY`]).
+    /// Queue entries are removed only after the commit that makes their works durable.
+    /// Returns how many works were added.
+    pub async fn index_changes(&mut self, archive: &Archive) -> Result<u64> {
         let Backend::Tantivy { index, .. } = &mut self.backend else { return Ok(0) };
-        let mut done = 0;
-        loop {
-            let queue = archive.index_queue().await?;
-            if queue.is_empty() {
-                return Ok(done);
+        let mut added = 0;
+        for (id, queued_at) in archive.index_queue().await? {
+            if self.pending.get(&id) == Some(&queued_at) {
+                continue;
             }
-            for chunk in queue.chunks(1000) {
-                for &(id, _) in chunk {
-                    match archive.search_doc(id).await? {
-                        Some(doc) => index.upsert(&doc)?,
-                        None => index.delete(id)?,
-                    }
-                }
-                index.commit()?;
-                archive.clear_index_queue(chunk).await?;
-                done += chunk.len() as u64;
+            match archive.search_doc(id).await? {
+                Some(doc) => index.upsert(&doc)?,
+                None => index.delete(id)?,
             }
+            self.pending.insert(id, queued_at);
+            added += 1;
         }
+        if self.pending.len() >= COMMIT_EVERY || (!self.pending.is_empty() && self.last_commit.elapsed() >= COMMIT_INTERVAL) {
+            self.commit(archive).await?;
+        }
+        Ok(added)
+    }
+
+    /// Makes every added work durable and searchable, then clears their queue entries.
+    pub async fn commit(&mut self, archive: &Archive) -> Result<()> {
+        let Backend::Tantivy { index, .. } = &mut self.backend else { return Ok(()) };
+        index.commit()?;
+        let done: Vec<(i64, i64)> = self.pending.drain().collect();
+        archive.clear_index_queue(&done).await?;
+        self.last_commit = std::time::Instant::now();
+        Ok(())
+    }
+
+    /// Takes in every work changed since the index last caught up, and commits. Returns how
+    /// many works were added.
+    pub async fn catch_up(&mut self, archive: &Archive) -> Result<u64> {
+        let added = self.index_changes(archive).await?;
+        self.commit(archive).await?;
+        Ok(added)
+    }
+
+    /// Ends a long write (an import): commits and lets segment merges finish, so searches
+    /// that follow read a compact index.
+    pub async fn finish(mut self, archive: &Archive) -> Result<()> {
+        self.commit(archive).await?;
+        if let Backend::Tantivy { index, .. } = self.backend {
+            index.finish()?;
+        }
+        Ok(())
     }
 
     /// Catches up when no other process is writing the index; a search never waits for an

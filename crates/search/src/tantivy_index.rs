@@ -16,7 +16,7 @@ use ficarchive_query::{
 use ficarchive_store::TagKind;
 use std::ops::Bound;
 use std::path::Path;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
@@ -92,11 +92,122 @@ fn analyzer() -> TextAnalyzer {
 /// What the index answers: the total, one page of (work id, snippet), and the facets.
 pub type IndexAnswer = (u64, Vec<(i64, Vec<Fragment>)>, Vec<ResultFacet>);
 
+/// The analyser without stemming: the words as typed, lower-cased.
+fn unstemmed_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser).build()
+}
+
 pub struct TantivyIndex {
     index: Index,
     reader: IndexReader,
     writer: Option<IndexWriter>,
     fields: Fields,
+    facet_names: FacetNames,
+}
+
+/// Per segment, the facet ordinal → (facet index in `FACETS`, value) table, built once per
+/// segment (segments never change). Tantivy's own facet collector turns ordinals into names on
+/// every query by decompressing dictionary blocks, which cost most of a search's time.
+type FacetTable = std::sync::Arc<Vec<Option<(usize, String)>>>;
+
+#[derive(Default, Clone)]
+struct FacetNames(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<tantivy::index::SegmentId, FacetTable>>>);
+
+impl FacetNames {
+    fn table(&self, segment: &tantivy::SegmentReader) -> tantivy::Result<FacetTable> {
+        let id = segment.segment_id();
+        if let Some(table) = self.0.lock().ok().and_then(|cache| cache.get(&id).cloned()) {
+            return Ok(table);
+        }
+        let reader = segment.facet_reader("facets")?;
+        let mut table = vec![None; reader.num_facets()];
+        let mut stream = reader.facet_dict().stream()?;
+        while stream.advance() {
+            let ord = stream.term_ord() as usize;
+            let Ok(facet) = Facet::from_encoded(stream.key().to_vec()) else { continue };
+            if let [root, value] = facet.to_path().as_slice()
+                && let Some(index) = FACETS.iter().position(|f| f == root)
+                && let Some(slot) = table.get_mut(ord)
+            {
+                *slot = Some((index, value.to_string()));
+            }
+        }
+        let table = std::sync::Arc::new(table);
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(id, table.clone());
+        }
+        Ok(table)
+    }
+
+    /// Forgets segments that are gone (merged away).
+    fn keep_only(&self, live: &[tantivy::index::SegmentId]) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|id, _| live.contains(id));
+        }
+    }
+}
+
+/// Counts every facet value over the matching documents.
+struct FacetCounter {
+    names: FacetNames,
+}
+
+struct SegmentFacetCounter {
+    reader: tantivy::fastfield::FacetReader,
+    table: FacetTable,
+    counts: Vec<u32>,
+}
+
+type FacetFruit = Vec<std::collections::HashMap<String, u64>>;
+
+impl tantivy::collector::Collector for FacetCounter {
+    type Fruit = FacetFruit;
+    type Child = SegmentFacetCounter;
+
+    fn for_segment(&self, _: tantivy::SegmentOrdinal, segment: &tantivy::SegmentReader) -> tantivy::Result<SegmentFacetCounter> {
+        let table = self.names.table(segment)?;
+        Ok(SegmentFacetCounter { reader: segment.facet_reader("facets")?, counts: vec![0; table.len()], table })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<FacetFruit> {
+        let mut total: FacetFruit = vec![Default::default(); FACETS.len()];
+        for fruit in fruits {
+            for (merged, part) in total.iter_mut().zip(fruit) {
+                for (name, n) in part {
+                    *merged.entry(name).or_insert(0) += n;
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl tantivy::collector::SegmentCollector for SegmentFacetCounter {
+    type Fruit = FacetFruit;
+
+    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
+        for ord in self.reader.facet_ords(doc) {
+            if let Some(c) = self.counts.get_mut(ord as usize) {
+                *c += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> FacetFruit {
+        let mut out: FacetFruit = vec![Default::default(); FACETS.len()];
+        for (ord, &count) in self.counts.iter().enumerate() {
+            if count > 0
+                && let Some(Some((facet, name))) = self.table.get(ord)
+            {
+                *out[*facet].entry(name.clone()).or_insert(0) += u64::from(count);
+            }
+        }
+        out
+    }
 }
 
 fn damaged(dir: &Path, e: impl std::fmt::Display) -> SearchError {
@@ -146,7 +257,7 @@ impl TantivyIndex {
         for segment in searcher.segment_readers() {
             segment.fast_fields().i64("id").map_err(|e| damaged(dir, e))?;
         }
-        Ok(TantivyIndex { index, reader, writer: None, fields })
+        Ok(TantivyIndex { index, reader, writer: None, fields, facet_names: FacetNames::default() })
     }
 
     fn writer(&mut self) -> Result<&mut IndexWriter, SearchError> {
@@ -235,6 +346,14 @@ impl TantivyIndex {
         Ok(())
     }
 
+    /// Waits for background segment merges to finish.
+    pub fn finish(self) -> Result<(), SearchError> {
+        if let Some(writer) = self.writer {
+            writer.wait_merging_threads().map_err(|e| SearchError::Io(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Every indexed work with the `modified` stamp it was indexed at.
     pub fn stamps(&self) -> Result<Vec<(i64, i64)>, SearchError> {
         let searcher = self.reader.searcher();
@@ -270,7 +389,10 @@ impl TantivyIndex {
     }
 
     fn tokens(text: &str) -> Vec<String> {
-        let mut analyzer = analyzer();
+        TantivyIndex::tokens_with(analyzer(), text)
+    }
+
+    fn tokens_with(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {
@@ -378,10 +500,9 @@ impl TantivyIndex {
         let searcher = self.reader.searcher();
         let query = self.filtered(request);
         let err = |e: tantivy::TantivyError| SearchError::Damaged(format!("search failed: {e}; if this repeats, run `ficarchive reindex`"));
-        let mut facet_collector = FacetCollector::for_field("facets");
-        for name in FACETS {
-            facet_collector.add_facet(Facet::from_path([name]));
-        }
+        let segments: Vec<tantivy::index::SegmentId> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        self.facet_names.keep_only(&segments);
+        let facet_collector = FacetCounter { names: self.facet_names.clone() };
         let top = TopDocs::with_limit(request.limit()).and_offset(request.offset());
         let order = if request.descending { Order::Desc } else { Order::Asc };
         let (total, counts, addresses): (usize, _, Vec<DocAddress>) = match request.sort {
@@ -407,11 +528,8 @@ impl TantivyIndex {
             }
         };
         let mut facets = Vec::new();
-        for name in FACETS {
-            let mut values: Vec<FacetValue> = counts
-                .get(Facet::from_path([name]))
-                .filter_map(|(facet, count)| facet.to_path().last().map(|v| FacetValue { name: v.to_string(), count }))
-                .collect();
+        for (name, values) in FACETS.iter().zip(counts) {
+            let mut values: Vec<FacetValue> = values.into_iter().map(|(name, count)| FacetValue { name, count }).collect();
             sort_facet_values(&mut values);
             facets.push(ResultFacet { name: name.to_string(), values });
         }
@@ -440,22 +558,64 @@ impl TantivyIndex {
             g.set_max_num_chars(240);
             Some(g)
         };
+        // The snippet generator tokenises what it is given, so it is given a window around the
+        // first place a stem of the query occurs, never a whole (perhaps million-word) text.
+        // Needles: the part a query word shares with its stem ("ferr" for ferry/ferri), so
+        // every inflection the index matched contains it.
+        let stems: Vec<String> = request
+            .query
+            .positive_terms()
+            .into_iter()
+            .filter(|(field, _, _)| matches!(field, QueryField::Any | QueryField::Text))
+            .flat_map(|(_, text, _)| {
+                let unstemmed = TantivyIndex::tokens_with(unstemmed_analyzer(), text);
+                let stemmed = TantivyIndex::tokens(text);
+                unstemmed.into_iter().zip(stemmed).map(|(word, stem)| {
+                    let shared = word
+                        .char_indices()
+                        .zip(stem.chars())
+                        .take_while(|((_, a), b)| a == b)
+                        .last()
+                        .map_or(0, |((i, c), _)| i + c.len_utf8());
+                    if shared >= 2 { word[..shared].to_string() } else { word }
+                })
+            })
+            .filter(|needle| needle.len() >= 2)
+            .collect();
+        let finder = aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&stems).ok();
         let mut out = Vec::with_capacity(addresses.len());
         for address in addresses {
             let segment = searcher.segment_reader(address.segment_ord);
             let ids = segment.fast_fields().i64("id").map_err(|e| SearchError::Damaged(e.to_string()))?;
             let Some(id) = ids.first(address.doc_id) else { continue };
             let mut fragments = Vec::new();
-            if let Some(generator) = &generator {
+            if let (Some(generator), Some(finder)) = (&generator, &finder) {
                 let doc: TantivyDocument = searcher.doc(*address).map_err(|e| SearchError::Damaged(e.to_string()))?;
                 let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
-                let snippet = generator.snippet(text);
-                fragments = snippet_fragments(snippet.fragment(), snippet.highlighted());
+                if let Some(window) = match_window(text, finder) {
+                    let snippet = generator.snippet(window);
+                    fragments = snippet_fragments(snippet.fragment(), snippet.highlighted());
+                }
             }
             out.push((id, fragments));
         }
         Ok(out)
     }
+}
+
+/// About 1,200 bytes of `text` around the first match of a query stem that starts a word.
+fn match_window<'t>(text: &'t str, finder: &aho_corasick::AhoCorasick) -> Option<&'t str> {
+    let at =
+        finder.find_iter(text).map(|m| m.start()).find(|&start| text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))?;
+    let mut start = at.saturating_sub(400);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (at + 800).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Some(&text[start..end])
 }
 
 fn snippet_fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<Fragment> {

@@ -277,23 +277,47 @@ impl Archive {
         Ok(found)
     }
 
-    /// Titles, authors and word counts of works, for result pages.
+    /// Titles, authors and word counts of works, for result pages, in the order asked (unknown
+    /// ids are left out). Two statements, whatever the page size.
     pub async fn hit_details(&self, ids: &[i64]) -> Result<Vec<Hit>> {
-        let mut hits = Vec::with_capacity(ids.len());
-        let mut conn = self.pool.acquire().await?;
-        for &id in ids {
-            let Some(row) = sqlx::query("SELECT title, words FROM works WHERE id = $1").bind(id).fetch_optional(&mut *conn).await? else {
-                continue;
-            };
-            let authors: Vec<String> = sqlx::query_scalar(
-                "SELECT a.name FROM work_authors wa JOIN authors a ON a.id = wa.author_id WHERE wa.work_id = $1 ORDER BY wa.position",
-            )
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-            hits.push(Hit { work_id: id, title: row.try_get(0)?, authors, words: row.try_get::<i64, _>(1)? as u64, snippet: Vec::new() });
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(hits)
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let list = placeholders.join(", ");
+        let mut conn = self.pool.acquire().await?;
+        // Audited: the statement holds only `$n` placeholders; the ids are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, title, words FROM works WHERE id IN ({list})")));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let mut found: std::collections::HashMap<i64, Hit> = std::collections::HashMap::new();
+        for row in query.fetch_all(&mut *conn).await? {
+            let id: i64 = row.try_get(0)?;
+            found.insert(
+                id,
+                Hit {
+                    work_id: id,
+                    title: row.try_get(1)?,
+                    authors: Vec::new(),
+                    words: row.try_get::<i64, _>(2)? as u64,
+                    snippet: Vec::new(),
+                },
+            );
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT wa.work_id, a.name FROM work_authors wa JOIN authors a ON a.id = wa.author_id WHERE wa.work_id IN ({list}) \
+             ORDER BY wa.work_id, wa.position"
+        )));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            if let Some(hit) = found.get_mut(&row.try_get::<i64, _>(0)?) {
+                hit.authors.push(row.try_get(1)?);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// Answers a search with PostgreSQL's full-text search.
