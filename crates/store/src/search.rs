@@ -28,7 +28,10 @@ const FRAGMENT_SEPARATOR: char = '\u{1}';
 
 pub(crate) async fn load_search_doc(conn: &mut AnyConnection, id: i64) -> Result<Option<SearchDoc>> {
     let Some(work) = crate::load_work(conn, id).await? else { return Ok(None) };
-    let modified: i64 = sqlx::query_scalar("SELECT modified_at FROM works WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    // The stored word count: counting again would read every chapter once more.
+    let stamps = sqlx::query("SELECT modified_at, words FROM works WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let modified: i64 = stamps.try_get(0)?;
+    let words: i64 = stamps.try_get(1)?;
     let mut tags: Vec<(TagKind, String)> = Vec::new();
     for row in sqlx::query(
         "SELECT c.kind, c.name FROM work_tags wt JOIN tags t ON t.id = wt.tag_id JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) \
@@ -59,7 +62,7 @@ pub(crate) async fn load_search_doc(conn: &mut AnyConnection, id: i64) -> Result
     Ok(Some(SearchDoc {
         id,
         title: work.display_title().to_string(),
-        words: work.words(),
+        words: words as u64,
         authors: work.authors,
         summary: work.summary.unwrap_or_default(),
         notes: notes.join("\n\n"),
