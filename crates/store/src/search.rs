@@ -245,41 +245,6 @@ impl Archive {
         }
     }
 
-    /// The canonical name of a tag given in any spelling (exact name first, then folded), for
-    /// filters; `None` when the archive has no such tag.
-    pub async fn canonical_tag_name(&self, kind: TagKind, name: &str) -> Result<Option<String>> {
-        if let Some(found) = self.stored_canonical_name(kind, name).await? {
-            return Ok(Some(found));
-        }
-        // A dictionary spelling the archive has not seen yet ("Buffy" when works said "BtVS").
-        let dict = ficarchive_wrangle::Dictionary::starter();
-        let known = match kind {
-            TagKind::Fandom => dict.fandom(name),
-            TagKind::Character => dict.character(name, &[]).map(|(c, _)| c),
-            TagKind::Warning => dict.warning(name),
-            TagKind::Category => dict.category(name),
-            _ => None,
-        };
-        match known {
-            Some(canonical) if canonical != name => self.stored_canonical_name(kind, canonical).await,
-            _ => Ok(None),
-        }
-    }
-
-    async fn stored_canonical_name(&self, kind: TagKind, name: &str) -> Result<Option<String>> {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT c.name FROM tags t JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) \
-             WHERE t.kind = $1 AND (t.name = $2 OR t.fold_key = $3) \
-             ORDER BY CASE WHEN t.name = $2 THEN 0 ELSE 1 END, CASE WHEN t.canonical_id IS NULL THEN 0 ELSE 1 END, t.id LIMIT 1",
-        )
-        .bind(kind.as_str())
-        .bind(name)
-        .bind(ficarchive_wrangle::fold(name))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found)
-    }
-
     /// Titles, authors and word counts of works, for result pages, in the order asked (unknown
     /// ids are left out). Two statements, whatever the page size.
     pub async fn hit_details(&self, ids: &[i64]) -> Result<Vec<Hit>> {

@@ -74,26 +74,23 @@ async fn insert_tag(conn: &mut AnyConnection, kind: &str, name: &str, canonical:
         .await?)
 }
 
-/// The canonical row for a canonical name: the row of that exact name (or its canonical), else
-/// a tag that folds the same (preferring canonical rows), else a new canonical row.
-async fn canonical_tag_id(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<i64> {
-    let exact: Option<i64> = sqlx::query_scalar("SELECT COALESCE(canonical_id, id) FROM tags WHERE kind = $1 AND name = $2")
-        .bind(kind)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(id) = exact {
-        return Ok(id);
-    }
-    let folded: Option<i64> = sqlx::query_scalar(
-        "SELECT COALESCE(canonical_id, id) FROM tags WHERE kind = $1 AND fold_key = $2 \
-         ORDER BY CASE WHEN canonical_id IS NULL THEN 0 ELSE 1 END, id LIMIT 1",
+/// The canonical row a name means in the archive: the canonical of the row of that exact name,
+/// else of a tag that folds the same (preferring canonical rows), else `None`.
+async fn find_canonical_id(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(canonical_id, id) FROM tags WHERE kind = $1 AND (name = $2 OR fold_key = $3) \
+         ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END, CASE WHEN canonical_id IS NULL THEN 0 ELSE 1 END, id LIMIT 1",
     )
     .bind(kind)
+    .bind(name)
     .bind(fold(name))
     .fetch_optional(&mut *conn)
-    .await?;
-    match folded {
+    .await?)
+}
+
+/// The canonical row for a canonical name, created when the archive has none.
+async fn canonical_tag_id(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<i64> {
+    match find_canonical_id(conn, kind, name).await? {
         Some(id) => Ok(id),
         None => insert_tag(conn, kind, name, None).await,
     }
@@ -130,6 +127,31 @@ impl TagRef {
 }
 
 impl Archive {
+    /// The canonical name of a tag given in any spelling the archive holds or the dictionary
+    /// knows, for filters; `None` when the archive has no such tag.
+    pub async fn canonical_tag_name(&self, kind: TagKind, name: &str) -> Result<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut found = find_canonical_id(&mut conn, kind.as_str(), name).await?;
+        if found.is_none() {
+            // A dictionary spelling the archive has not seen yet ("Buffy" when works said "BtVS").
+            let dict = ficarchive_wrangle::Dictionary::starter();
+            let known = match kind {
+                TagKind::Fandom => dict.fandom(name),
+                TagKind::Character => dict.character(name, &[]).map(|(c, _)| c),
+                TagKind::Warning => dict.warning(name),
+                TagKind::Category => dict.category(name),
+                _ => None,
+            };
+            if let Some(canonical) = known.filter(|c| *c != name) {
+                found = find_canonical_id(&mut conn, kind.as_str(), canonical).await?;
+            }
+        }
+        match found {
+            Some(id) => Ok(Some(sqlx::query_scalar("SELECT name FROM tags WHERE id = $1").bind(id).fetch_one(&mut *conn).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// Canonical tags with their use counts, most used first; one kind or all.
     pub async fn tags(&self, kind: Option<TagKind>) -> Result<Vec<TagSummary>> {
         let rows = sqlx::query(
