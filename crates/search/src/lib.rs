@@ -110,10 +110,7 @@ impl Searcher {
             if self.pending.get(&id) == Some(&queued_at) {
                 continue;
             }
-            match archive.search_doc(id).await? {
-                Some(doc) => index.upsert(&doc)?,
-                None => index.delete(id)?,
-            }
+            take_in(index, archive, id).await?;
             self.pending.insert(id, queued_at);
             added += 1;
         }
@@ -145,8 +142,8 @@ impl Searcher {
     /// that follow read a compact index.
     pub async fn finish(mut self, archive: &Archive) -> Result<()> {
         self.commit(archive).await?;
-        if let Backend::Tantivy { index, .. } = self.backend {
-            index.finish()?;
+        if let Backend::Tantivy { mut index, .. } = self.backend {
+            index.wait_for_merges()?;
         }
         Ok(())
     }
@@ -169,15 +166,14 @@ impl Searcher {
                 let queued = archive.index_queue().await?;
                 index.delete_all()?;
                 let ids = archive.work_ids().await?;
-                for chunk in ids.chunks(1000) {
-                    for &id in chunk {
-                        if let Some(doc) = archive.search_doc(id).await? {
-                            index.upsert(&doc)?;
-                        }
+                for (n, &id) in ids.iter().enumerate() {
+                    take_in(index, archive, id).await?;
+                    if (n + 1) % COMMIT_EVERY == 0 {
+                        index.commit()?;
                     }
-                    index.commit()?;
                 }
                 index.commit()?;
+                index.wait_for_merges()?;
                 archive.clear_index_queue(&queued).await?;
                 Ok(ids.len() as u64)
             }
@@ -237,6 +233,15 @@ impl Searcher {
                 Ok(SearchResults { total, hits, facets })
             }
         }
+    }
+}
+
+/// Writes one work's current state into the index: its document, or its removal when the
+/// database no longer has it.
+async fn take_in(index: &mut TantivyIndex, archive: &Archive, id: i64) -> Result<()> {
+    match archive.search_doc(id).await? {
+        Some(doc) => index.upsert(&doc),
+        None => index.delete(id),
     }
 }
 

@@ -424,9 +424,10 @@ impl TantivyIndex {
         Ok(())
     }
 
-    /// Waits for background segment merges to finish.
-    pub fn finish(self) -> Result<(), SearchError> {
-        if let Some(writer) = self.writer {
+    /// Waits for background segment merges to finish (the writer is reopened when next
+    /// needed).
+    pub fn wait_for_merges(&mut self) -> Result<(), SearchError> {
+        if let Some(writer) = self.writer.take() {
             writer.wait_merging_threads().map_err(|e| SearchError::Io(e.to_string()))?;
         }
         Ok(())
@@ -497,11 +498,7 @@ impl TantivyIndex {
                 (Occur::Should, q)
             })
             .collect();
-        if per_field.len() == 1 {
-            per_field.into_iter().next().map_or_else(|| Box::new(AllQuery) as _, |(_, q)| q)
-        } else {
-            Box::new(BooleanQuery::new(per_field))
-        }
+        boolean(per_field)
     }
 
     fn build(&self, query: &Query) -> Box<dyn TantivyQuery> {
@@ -565,11 +562,7 @@ impl TantivyIndex {
         {
             clauses.push((Occur::Must, range));
         }
-        if clauses.len() == 1 {
-            clauses.pop().map_or_else(|| Box::new(AllQuery) as _, |(_, q)| q)
-        } else {
-            Box::new(BooleanQuery::new(clauses))
-        }
+        boolean(clauses)
     }
 
     /// Runs a search: the total, one page of work ids with snippets, and facet counts for
@@ -694,6 +687,15 @@ fn match_window<'t>(text: &'t str, finder: &aho_corasick::AhoCorasick) -> Option
         end += 1;
     }
     Some(&text[start..end])
+}
+
+/// A boolean query of `clauses`; one clause stands alone, since a lone Must or Should means
+/// the clause itself.
+fn boolean(mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)>) -> Box<dyn TantivyQuery> {
+    match clauses.len() {
+        1 if clauses[0].0 != Occur::MustNot => clauses.pop().map_or_else(|| Box::new(AllQuery) as _, |(_, q)| q),
+        _ => Box::new(BooleanQuery::new(clauses)),
+    }
 }
 
 fn snippet_fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<Fragment> {
