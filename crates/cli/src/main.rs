@@ -111,25 +111,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import { dry_run, json, paths } => runtime()?.block_on(import_command(&location, &paths, dry_run, json)),
         Command::Stats { json } => runtime()?.block_on(stats_command(&location, json)),
         Command::Tags(command) => runtime()?.block_on(tags_command(&location, command)),
-        Command::Search(args) => runtime()?.block_on(async {
-            let archive = open_archive(&location, false).await?;
-            let result = search::search(&archive, &args, &mut std::io::stdout().lock()).await;
-            archive.close().await;
-            result.map(|()| ExitCode::SUCCESS)
-        }),
-        Command::Reindex => runtime()?.block_on(async {
-            let archive = open_archive(&location, false).await?;
-            let result = search::reindex(&archive, &mut std::io::stdout().lock()).await;
-            archive.close().await;
-            result.map(|()| ExitCode::SUCCESS)
-        }),
+        Command::Search(args) => runtime()?.block_on(with_archive(&location, async |archive| {
+            search::search(archive, &args, &mut std::io::stdout().lock()).await?;
+            Ok(ExitCode::SUCCESS)
+        })),
+        Command::Reindex => runtime()?.block_on(with_archive(&location, async |archive| {
+            search::reindex(archive, &mut std::io::stdout().lock()).await?;
+            Ok(ExitCode::SUCCESS)
+        })),
         Command::Generate { works, seed, out } => generate(works, seed, &out),
-        Command::Check => runtime()?.block_on(async {
-            let archive = open_archive(&location, false).await?;
-            let result = search::check(&archive, &mut std::io::stdout().lock()).await;
-            archive.close().await;
-            Ok(if result? { ExitCode::SUCCESS } else { ExitCode::from(1) })
-        }),
+        Command::Check => runtime()?.block_on(with_archive(&location, async |archive| {
+            let healthy = search::check(archive, &mut std::io::stdout().lock()).await?;
+            Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        })),
     }
 }
 
@@ -176,29 +170,30 @@ async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, j
     Ok(ExitCode::SUCCESS)
 }
 
-async fn tags_command(location: &Location, command: tags::TagsCommand) -> Result<ExitCode> {
+/// Runs `work` on the archive at `location` (which must exist), closing it whatever the
+/// outcome.
+async fn with_archive<T>(location: &Location, work: impl AsyncFnOnce(&Archive) -> Result<T>) -> Result<T> {
     let archive = open_archive(location, false).await?;
-    let stdout = std::io::stdout();
-    let result = async {
-        let changed = tags::run(&archive, command, &mut stdout.lock()).await?;
+    let result = work(&archive).await;
+    archive.close().await;
+    result
+}
+
+async fn tags_command(location: &Location, command: tags::TagsCommand) -> Result<ExitCode> {
+    with_archive(location, async |archive| {
+        let changed = tags::run(archive, command, &mut std::io::stdout().lock()).await?;
         if !changed.is_empty() {
             // The changed works were queued with the change; take them in now if nobody else
             // is writing the index (otherwise the next import or search does).
-            ficarchive_search::Searcher::open(&archive)?.catch_up_if_free(&archive).await?;
+            ficarchive_search::Searcher::open(archive)?.catch_up_if_free(archive).await?;
         }
-        anyhow::Ok(())
-    }
-    .await;
-    archive.close().await;
-    result?;
-    Ok(ExitCode::SUCCESS)
+        Ok(ExitCode::SUCCESS)
+    })
+    .await
 }
 
 async fn stats_command(location: &Location, json: bool) -> Result<ExitCode> {
-    let archive = open_archive(location, false).await?;
-    let stats = archive.stats().await;
-    archive.close().await;
-    let s = stats?;
+    let s = with_archive(location, async |archive| Ok(archive.stats().await?)).await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json {
