@@ -12,6 +12,7 @@ use std::path::PathBuf;
 mod files;
 mod import;
 mod search;
+mod serve;
 mod tags;
 use std::process::ExitCode;
 
@@ -81,6 +82,21 @@ enum Command {
     Reindex,
     /// Verify the database and the search index, and say how to repair what is wrong.
     Check,
+    /// Serve the archive as a website: browse, search and read in a browser.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The archive's name, shown on every page.
+        #[arg(long, default_value = "ficarchive")]
+        name: String,
+    },
+    /// Build a demo archive from the example works shipped with ficarchive and serve it.
+    Demo {
+        /// The address to listen on (another port is used when this one is taken).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
     /// Write an invented archive of raw files (every layout ficarchive reads, long-tailed
     /// fandoms and tags, a Zipf vocabulary) for benchmarks and trials. Same seed, same files.
     Generate {
@@ -119,6 +135,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             search::reindex(archive, &mut std::io::stdout().lock()).await?;
             Ok(ExitCode::SUCCESS)
         })),
+        Command::Serve { addr, name } => runtime()?.block_on(async {
+            serve::serve(&location, &addr, &name).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Demo { addr } => runtime()?.block_on(async {
+            serve::demo(&addr).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Generate { works, seed, out } => generate(works, seed, &out),
         Command::Check => runtime()?.block_on(with_archive(&location, async |archive| {
             let healthy = search::check(archive, &mut std::io::stdout().lock()).await?;

@@ -168,24 +168,15 @@ fn join_described(meta_path: &str, meta_sha: &str, meta: &PandocMetadata, mut me
         _ if paths.len() > 1 => common_name_prefix(&paths),
         _ => 0,
     };
-    let mut work = Work {
-        title: meta.title.clone(),
-        authors: meta.authors.clone(),
-        summary: meta.summary.clone(),
-        language: meta.language.clone(),
-        fandoms: meta.fandoms.clone(),
-        freeform_tags: meta.tags.clone(),
-        ..Work::default()
-    };
-    if let Some(r) = &meta.rating {
-        work.rating = ficarchive_model::Rating::from_raw(r).0;
-    }
-    work.published = meta.date.as_deref().and_then(crate::dates::parse_date);
-    if let Some(r) = &meta.rights {
-        work.extra.insert("disclaimer".into(), r.clone());
-    }
+    let mut work = Work::default();
+    meta.apply(&mut work);
     work.source.paths.push(meta_path.to_string());
     work.source.sha256.push(meta_sha.to_string());
+    // Without a stated status, the last chapter file's closing line (`To Be Continued...`,
+    // `The End`) says whether the work is finished.
+    if work.complete.is_none() {
+        work.complete = members.last().and_then(|m| m.complete);
+    }
     let mut formats = vec!["pandoc-metadata".to_string()];
     let mut chapters: Vec<Chapter> = Vec::new();
     for (k, member) in members.into_iter().enumerate() {

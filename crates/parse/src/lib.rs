@@ -125,11 +125,28 @@ pub fn parse_hashed_file(path: &str, bytes: &[u8], sha256: String) -> Result<Wor
     let mut draft = Draft::new();
     let layout = match format {
         Format::Html => html::extract(&decoded.text, &mut draft),
-        Format::Markdown => {
-            let parts = story::parse(lines::from_markdown(&decoded.text), &story::Options::default());
-            draft.take_story(parts);
-            "markdown"
-        }
+        Format::Markdown => match yaml::split_front_matter(&decoded.text) {
+            Some((front, rest)) => {
+                let parts = story::parse(lines::from_markdown(rest), &story::Options::default());
+                draft.take_story(parts);
+                match yaml::read_metadata_text(front) {
+                    Ok(meta) => {
+                        meta.apply(&mut draft.work);
+                        // Completion is settled when the draft finishes, by who stated it.
+                        if let Some(done) = meta.complete {
+                            draft.state_complete(draft::Authority::Field, done, "status in the YAML block");
+                        }
+                    }
+                    Err(e) => draft.work.diagnostics.push(format!("the YAML block at the top could not be read ({e}); it was skipped")),
+                }
+                "markdown-front-matter"
+            }
+            None => {
+                let parts = story::parse(lines::from_markdown(&decoded.text), &story::Options::default());
+                draft.take_story(parts);
+                "markdown"
+            }
+        },
         Format::Text | Format::PandocMetadata => {
             let parts = story::parse(lines::from_plain_text(&decoded.text), &story::Options::default());
             let layout = if parts.header.is_some() { "text-header-block" } else { "text" };

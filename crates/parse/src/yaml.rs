@@ -13,7 +13,73 @@ pub struct PandocMetadata {
     pub fandoms: Vec<String>,
     pub rating: Option<String>,
     pub rights: Option<String>,
+    pub characters: Vec<String>,
+    pub relationships: Vec<String>,
+    pub warnings: Vec<String>,
+    pub categories: Vec<String>,
+    /// A `status:` (or `complete:`) value, read like a `Status:` header field.
+    pub complete: Option<bool>,
 }
+
+impl PandocMetadata {
+    /// Writes every field the metadata states onto a work (stated fields win over what the
+    /// text itself suggested).
+    pub fn apply(&self, work: &mut ficarchive_model::Work) {
+        fn set(target: &mut Vec<String>, value: &[String]) {
+            if !value.is_empty() {
+                *target = value.to_vec();
+            }
+        }
+        if self.title.is_some() {
+            work.title = self.title.clone();
+        }
+        set(&mut work.authors, &self.authors);
+        set(&mut work.fandoms, &self.fandoms);
+        set(&mut work.freeform_tags, &self.tags);
+        set(&mut work.characters, &self.characters);
+        set(&mut work.relationships, &self.relationships);
+        set(&mut work.warnings, &self.warnings);
+        set(&mut work.categories, &self.categories);
+        if self.summary.is_some() {
+            work.summary = self.summary.clone();
+        }
+        if self.language.is_some() {
+            work.language = self.language.clone();
+        }
+        if let Some(r) = &self.rating {
+            work.rating = ficarchive_model::Rating::from_raw(r).0;
+        }
+        if let Some(date) = self.date.as_deref().and_then(crate::dates::parse_date) {
+            work.published = Some(date);
+        }
+        if let Some(r) = &self.rights {
+            work.extra.insert("disclaimer".into(), r.clone());
+        }
+        if self.complete.is_some() {
+            work.complete = self.complete;
+        }
+    }
+}
+
+/// Splits a leading YAML block (`---` ... `---` or `...`) off a Markdown text: (the YAML, the
+/// rest). `None` when the text does not open with one.
+pub fn split_front_matter(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = body.strip_prefix("---\n").or_else(|| body.strip_prefix("---\r\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if (bare == "---" || bare == "...") && offset > 0 {
+            return Some((&rest[..offset], &rest[offset + line.len()..]));
+        }
+        offset += line.len();
+        if offset > MAX_METADATA_BYTES {
+            return None;
+        }
+    }
+    None
+}
+
 
 /// Metadata files are small; a larger one is not a pandoc metadata file.
 const MAX_METADATA_BYTES: usize = 1 << 20;
@@ -41,7 +107,15 @@ pub fn read_pandoc_metadata(bytes: &[u8]) -> Result<PandocMetadata, String> {
         return Err(format!("{} bytes is too large for a metadata file", bytes.len()));
     }
     let decoded = ficarchive_decode::decode(bytes, false).map_err(|e| e.to_string())?;
-    let docs = YamlLoader::load_from_str(&decoded.text).map_err(|e| e.to_string())?;
+    read_metadata_text(&decoded.text)
+}
+
+/// Reads pandoc-style metadata from YAML text (a metadata file, or Markdown front matter).
+pub fn read_metadata_text(text: &str) -> Result<PandocMetadata, String> {
+    if text.len() > MAX_METADATA_BYTES {
+        return Err(format!("{} bytes is too large for metadata", text.len()));
+    }
+    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
     let Some(Yaml::Hash(map)) = docs.into_iter().next() else {
         return Err("no key: value mapping at the top".into());
     };
@@ -58,6 +132,11 @@ pub fn read_pandoc_metadata(bytes: &[u8]) -> Result<PandocMetadata, String> {
         fandoms: first_list(&["fandom", "fandoms"]),
         rating: first_scalar(&["rating"]),
         rights: first_scalar(&["rights", "disclaimer"]),
+        characters: first_list(&["characters", "character"]),
+        relationships: first_list(&["relationships", "relationship", "pairing", "pairings"]),
+        warnings: first_list(&["warnings", "warning", "archive_warnings"]),
+        categories: first_list(&["categories", "category"]),
+        complete: first_scalar(&["status", "complete"]).as_deref().and_then(crate::draft::status_value),
     })
 }
 

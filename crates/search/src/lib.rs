@@ -205,6 +205,16 @@ impl Searcher {
         Ok(report)
     }
 
+    /// Makes works committed by other processes (an import running beside a server)
+    /// searchable here. A failed reload keeps the previous view, which stays consistent.
+    pub fn reload(&self) {
+        if let Backend::Tantivy { index, .. } = &self.backend
+            && let Err(e) = index.reload()
+        {
+            eprintln!("ficarchive: the search index could not be reloaded: {e}");
+        }
+    }
+
     /// Where the index lives, for messages (`None` on PostgreSQL).
     pub fn index_dir(&self) -> Option<&std::path::Path> {
         match &self.backend {

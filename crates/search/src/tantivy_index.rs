@@ -424,6 +424,11 @@ impl TantivyIndex {
         Ok(())
     }
 
+    /// Picks up what other processes committed since the last look.
+    pub fn reload(&self) -> Result<(), SearchError> {
+        self.reader.reload().map_err(|e| SearchError::Io(e.to_string()))
+    }
+
     /// Waits for background segment merges to finish (the writer is reopened when next
     /// needed).
     pub fn wait_for_merges(&mut self) -> Result<(), SearchError> {

@@ -12,11 +12,13 @@
 //! neither reads files nor interprets text.
 
 pub mod merge;
+pub mod read;
 pub mod schema;
 pub mod search;
 pub mod tags;
 
 pub use ficarchive_wrangle::TagKind;
+pub use read::{AuthorLink, ChapterEntry, SeriesLink, SeriesPlace, SeriesView, TagLink, WorkCard, WorkView};
 pub use tags::{TagDetail, TagRef, TagSummary};
 
 use ficarchive_model::{Chapter, Document, PageKind, Rating, RatingLevel, SeriesRef, Work, sha256_hex};

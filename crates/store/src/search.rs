@@ -251,8 +251,7 @@ impl Archive {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-        let list = placeholders.join(", ");
+        let list = crate::read::placeholders(ids.len());
         let mut conn = self.pool.acquire().await?;
         // Audited: the statement holds only `$n` placeholders; the ids are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, title, words FROM works WHERE id IN ({list})")));

@@ -1,0 +1,243 @@
+//! The web reader: HTML pages over an archive, served by axum.
+//!
+//! One module per resource (`pages::works`, `pages::tags`, ...), each turning a request into
+//! calls on the store and the searcher and a template. Everything shared by every response
+//! lives here: the router, the error pages, conditional GET, compression, security headers
+//! and the bounds on requests.
+//!
+//! Architecture invariant: this crate reads the archive and never writes it (the one cookie it
+//! sets is the reader's own). It holds no state a second server process would lack: any
+//! number of servers can answer for one PostgreSQL archive.
+
+pub mod assets;
+pub mod layout;
+pub mod pages;
+pub mod prefs;
+pub mod render;
+mod serve;
+
+pub use serve::{Limits, serve};
+
+use askama::Template;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use ficarchive_search::{SearchError, Searcher};
+use ficarchive_store::{Archive, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub archive: Archive,
+    pub searcher: Searcher,
+    pub assets: assets::Assets,
+    /// The archive's name, shown in every page's header.
+    pub name: String,
+}
+
+impl AppState {
+    /// Opens the search side for serving. Works still queued for the index are taken in first
+    /// (unless an import is writing the index right now); the server then only reads the index
+    /// and picks up what other processes commit (see [`refresh_index`]).
+    pub async fn new(archive: Archive, name: &str) -> Result<AppState, SearchError> {
+        {
+            let mut writer = Searcher::open(&archive)?;
+            writer.catch_up_if_free(&archive).await?;
+        }
+        let searcher = Searcher::open(&archive)?;
+        Ok(AppState { archive, searcher, assets: assets::Assets::new(), name: name.to_string() })
+    }
+}
+
+/// Reloads the index every `every`, so works imported by another process appear without a
+/// restart.
+pub async fn refresh_index(app: Arc<AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        app.searcher.reload();
+    }
+}
+
+/// An error a handler returns; [`error_pages`] turns it into a friendly page.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => WebError::NotFound(m),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<SearchError> for WebError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::Store(s) => s.into(),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(format!("a page could not be rendered: {e}"))
+    }
+}
+
+/// The message an error page shows, carried from the handler to [`error_pages`].
+#[derive(Clone)]
+struct ErrorMessage(String);
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = match &self {
+            // Internal details stay in the server's log, not on the page.
+            WebError::Internal(m) => {
+                eprintln!("ficarchive serve: {m}");
+                "The server could not answer this request. Please try again later.".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorMessage(message));
+        response
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn html(template: impl Template) -> Result<Response, WebError> {
+    Ok(Html(template.render()?).into_response())
+}
+
+/// Turns every error response into a page in the site's frame and the reader's theme.
+async fn error_pages(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let prefs = prefs::Prefs::from_headers(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if let Some(ErrorMessage(message)) = response.extensions().get::<ErrorMessage>().cloned() {
+        return layout::error_page(&app, &prefs, status, &message);
+    }
+    // Errors from outside a handler (a body too large, a malformed path) get the same frame.
+    if (status.is_client_error() || status.is_server_error())
+        && !response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        let message = match status {
+            StatusCode::NOT_FOUND => "There is nothing at this address.",
+            StatusCode::PAYLOAD_TOO_LARGE => "That request was too large.",
+            StatusCode::METHOD_NOT_ALLOWED => "That kind of request is not accepted here.",
+            _ => "The request could not be answered.",
+        };
+        return layout::error_page(&app, &prefs, status, message);
+    }
+    response
+}
+
+/// The largest page the conditional-GET layer will hash; bigger pages go out without an ETag.
+const MAX_HASHED_BODY: usize = 32 * 1024 * 1024;
+
+/// Conditional GET: a page's ETag is the hash of its bytes (so it changes exactly when the
+/// page does, whatever changed it: the work, the templates, the reader's settings), and a
+/// request that already has those bytes gets `304 Not Modified` without the body.
+async fn conditional_get(request: Request, next: Next) -> Response {
+    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+    let known = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let response = next.run(request).await;
+    let hashable = response.status() == StatusCode::OK
+        && response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !is_read || !hashable {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_HASHED_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
+    };
+    let tag = format!("W/\"{}\"", &ficarchive_model::sha256_hex(&bytes)[..24]);
+    let etag = HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    parts.headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    let matches = known.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').map(str::trim).any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/"))
+    });
+    if matches {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
+            if let Some(v) = parts.headers.get(&name) {
+                not_modified.headers_mut().insert(name, v.clone());
+            }
+        }
+        not_modified.headers_mut().insert(header::ETAG, etag);
+        return not_modified;
+    }
+    parts.headers.insert(header::ETAG, etag);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The most bytes of request headers accepted. hyper bounds its read buffer, but a header
+/// block that arrives in one read is parsed whole, so the bound is checked here as well.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+async fn bounded_headers(request: Request, next: Next) -> Response {
+    let size: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if size > MAX_HEADER_BYTES || request.uri().to_string().len() > MAX_HEADER_BYTES {
+        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large").into_response();
+    }
+    next.run(request).await
+}
+
+/// Scripts and styles come only from this site's own files: no inline script anywhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The largest request body accepted (the settings form is a few hundred bytes).
+const MAX_REQUEST_BODY: usize = 16 * 1024;
+
+pub fn router(app: Arc<AppState>) -> Router {
+    let header = |name, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    Router::new()
+        .route("/", get(pages::home::show))
+        .route("/works", get(pages::search::all_works))
+        .route("/works/{id}", get(pages::works::work))
+        .route("/works/{id}/chapters", get(pages::works::chapter_jump))
+        .route("/works/{id}/chapters/{place}", get(pages::works::chapter))
+        .route("/tags", get(pages::tags::index))
+        .route("/tags/{id}", get(pages::tags::show))
+        .route("/series/{id}", get(pages::series::show))
+        .route("/authors/{id}", get(pages::authors::show))
+        .route("/search", get(pages::search::show))
+        .route("/preferences", get(prefs::show).post(prefs::save))
+        .route("/static/{file}", get(assets::serve))
+        .fallback(|| async { WebError::NotFound("There is nothing at this address.".into()) })
+        .layer(middleware::from_fn(conditional_get))
+        .layer(middleware::from_fn_with_state(app.clone(), error_pages))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        .layer(middleware::from_fn(bounded_headers))
+        .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .with_state(app)
+}

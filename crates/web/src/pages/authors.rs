@@ -1,0 +1,29 @@
+//! An author's page: their works, newest first.
+
+use super::{Blurb, id};
+use crate::layout::Page;
+use crate::prefs::Prefs;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use std::sync::Arc;
+
+#[derive(Template)]
+#[template(path = "author.html")]
+struct AuthorPage {
+    page: Page,
+    name: String,
+    works: Vec<Blurb>,
+}
+
+pub async fn show(State(app): State<Arc<AppState>>, Path(segment): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
+    let prefs = Prefs::from_headers(&headers);
+    let author = id(&segment, "author")?;
+    let Some((link, cards)) = app.archive.author_view(author).await? else {
+        return Err(WebError::NotFound("There is no author with this id.".into()));
+    };
+    let page = Page::new(&app, &prefs, &link.name).at(format!("/authors/{author}"));
+    crate::html(AuthorPage { page, name: link.name, works: cards.iter().map(|c| Blurb::new(c, &[])).collect() })
+}

@@ -1,0 +1,188 @@
+//! One module per resource. This file holds the view shapes several pages share: links, work
+//! blurbs and pagination.
+
+pub mod authors;
+pub mod home;
+pub mod search;
+pub mod series;
+pub mod tags;
+pub mod works;
+
+use crate::WebError;
+use crate::render;
+use ficarchive_query::Fragment;
+use ficarchive_store::{TagKind, WorkCard};
+
+/// A link: where it goes and what it says.
+pub struct Link {
+    pub url: String,
+    pub name: String,
+}
+
+impl Link {
+    pub fn tag(tag: &ficarchive_store::TagLink) -> Link {
+        Link { url: format!("/tags/{}", tag.id), name: tag.name.clone() }
+    }
+}
+
+/// The readable name of a tag kind, as a heading.
+pub fn kind_label(kind: TagKind) -> &'static str {
+    match kind {
+        TagKind::Fandom => "Fandoms",
+        TagKind::Rating => "Rating",
+        TagKind::Warning => "Archive Warnings",
+        TagKind::Category => "Categories",
+        TagKind::Relationship => "Relationships",
+        TagKind::Character => "Characters",
+        TagKind::Freeform => "Additional Tags",
+    }
+}
+
+/// A path segment that must be a positive id; anything else is a page that does not exist.
+pub fn id(segment: &str, what: &str) -> Result<i64, WebError> {
+    segment.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| WebError::NotFound(format!("There is no {what} at this address.")))
+}
+
+/// A work as listed (AO3's blurb), ready for the template.
+pub struct Blurb {
+    pub id: i64,
+    pub title: String,
+    pub authors: Vec<Link>,
+    pub fandoms: Vec<Link>,
+    pub rating: String,
+    /// A short class name for the rating's badge (`general`, `teen`, ...).
+    pub rating_class: &'static str,
+    /// The rating as tag links (empty when the work states none).
+    pub ratings: Vec<Link>,
+    pub warnings: Vec<Link>,
+    pub categories: Vec<Link>,
+    pub relationships: Vec<Link>,
+    pub characters: Vec<Link>,
+    pub freeforms: Vec<Link>,
+    pub summary_html: String,
+    pub snippet_html: String,
+    pub words: String,
+    pub chapters: String,
+    pub status: &'static str,
+    pub language: String,
+    pub updated: String,
+    pub series: Vec<(Link, Option<u32>)>,
+}
+
+pub fn rating_class(rating: &str) -> &'static str {
+    match rating {
+        "General Audiences" => "general",
+        "Teen And Up Audiences" => "teen",
+        "Mature" => "mature",
+        "Explicit" => "explicit",
+        _ => "not-rated",
+    }
+}
+
+/// `3/5`, or `3/?` when the total is unknown and the work is not complete.
+pub fn chapter_count(card: &WorkCard) -> String {
+    match (card.chapters_total, card.complete) {
+        (Some(total), _) => format!("{}/{total}", card.chapters),
+        (None, Some(true)) => format!("{0}/{0}", card.chapters),
+        (None, _) => format!("{}/?", card.chapters),
+    }
+}
+
+pub fn status(complete: Option<bool>) -> &'static str {
+    match complete {
+        Some(true) => "Complete",
+        Some(false) => "In progress",
+        None => "Status unknown",
+    }
+}
+
+impl Blurb {
+    pub fn new(card: &WorkCard, snippet: &[Fragment]) -> Blurb {
+        let links = |kind| card.tags_of(kind).map(Link::tag).collect::<Vec<_>>();
+        let mut snippet_html = String::new();
+        for fragment in snippet {
+            if fragment.highlighted {
+                snippet_html.push_str("<mark>");
+                render::escape(&fragment.text, &mut snippet_html);
+                snippet_html.push_str("</mark>");
+            } else {
+                render::escape(&fragment.text, &mut snippet_html);
+            }
+        }
+        Blurb {
+            id: card.id,
+            title: card.title.clone(),
+            authors: card.authors.iter().map(|a| Link { url: format!("/authors/{}", a.id), name: a.name.clone() }).collect(),
+            fandoms: links(TagKind::Fandom),
+            rating: card.rating.clone(),
+            rating_class: rating_class(&card.rating),
+            ratings: links(TagKind::Rating),
+            warnings: links(TagKind::Warning),
+            categories: links(TagKind::Category),
+            relationships: links(TagKind::Relationship),
+            characters: links(TagKind::Character),
+            freeforms: links(TagKind::Freeform),
+            summary_html: card.summary.as_deref().map(render::plain_text).unwrap_or_default(),
+            snippet_html,
+            words: render::thousands(card.words),
+            chapters: chapter_count(card),
+            status: status(card.complete),
+            language: card.language.clone().unwrap_or_default(),
+            updated: card.updated.clone().or_else(|| card.published.clone()).unwrap_or_default(),
+            series: card.series.iter().map(|s| (Link { url: format!("/series/{}", s.id), name: s.name.clone() }, s.part)).collect(),
+        }
+    }
+}
+
+/// Previous/next and numbered page links for a list, keeping the other query parameters.
+pub struct Pagination {
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub pages: Vec<(u32, Option<String>)>,
+    pub current: u32,
+    pub last: u32,
+}
+
+impl Pagination {
+    /// `link(page)` makes the URL of a page.
+    pub fn new(current: u32, total: u64, per_page: u32, link: impl Fn(u32) -> String) -> Pagination {
+        let last = u32::try_from(total.div_ceil(u64::from(per_page.max(1)))).unwrap_or(u32::MAX).max(1);
+        let current = current.clamp(1, last.max(current));
+        let mut pages = Vec::new();
+        let window = current.saturating_sub(2).max(1)..=(current + 2).min(last);
+        for p in [1].into_iter().chain(window).chain([last]) {
+            if pages.last().is_some_and(|(q, _)| *q >= p) {
+                continue;
+            }
+            pages.push((p, (p != current).then(|| link(p))));
+        }
+        Pagination {
+            previous: (current > 1).then(|| link(current - 1)),
+            next: (current < last).then(|| link(current + 1)),
+            pages,
+            current,
+            last,
+        }
+    }
+
+    pub fn is_single(&self) -> bool {
+        self.last <= 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_shows_the_ends_and_a_window() {
+        let p = Pagination::new(7, 200, 10, |n| format!("?page={n}"));
+        let numbers: Vec<u32> = p.pages.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [1, 5, 6, 7, 8, 9, 20]);
+        assert_eq!(p.previous.as_deref(), Some("?page=6"));
+        assert_eq!(p.next.as_deref(), Some("?page=8"));
+        assert!(p.pages.iter().any(|(n, link)| *n == 7 && link.is_none()));
+        let one = Pagination::new(1, 3, 10, |n| n.to_string());
+        assert!(one.is_single() && one.previous.is_none() && one.next.is_none());
+    }
+}
