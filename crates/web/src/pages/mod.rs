@@ -13,6 +13,11 @@ use crate::render;
 use ficarchive_query::Fragment;
 use ficarchive_store::{TagKind, WorkCard};
 
+/// `1 work`, `12 works`, `1,204 works`.
+pub fn count_of(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", crate::render::thousands(n), if n == 1 { one } else { many })
+}
+
 /// A link: where it goes and what it says.
 pub struct Link {
     pub url: String,

@@ -340,7 +340,7 @@ pub async fn results_page(app: &AppState, prefs: &Prefs, raw_query: Option<&str>
         about: scope.about,
         action: scope.action,
         facets: facet_groups(&form, &results.facets, scope.fixed),
-        total: crate::render::thousands(results.total),
+        total: super::count_of(results.total, "work found", "works found"),
         results: blurbs,
         sorts,
         descending: request.descending,
