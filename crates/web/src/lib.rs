@@ -5,6 +5,9 @@
 //! lives here: the router, the error pages, conditional GET, compression, security headers
 //! and the bounds on requests.
 //!
+//! `/api/v1/...` answers the same questions as JSON (`pages::api`), described by the OpenAPI
+//! document at `/api/openapi.json`.
+//!
 //! Architecture invariant: this crate reads the archive and never writes it (the one cookie it
 //! sets is the reader's own). It holds no state a second server process would lack: any
 //! number of servers can answer for one PostgreSQL archive.
@@ -140,7 +143,10 @@ async fn error_pages(State(app): State<Arc<AppState>>, request: Request, next: N
     }
     // Errors from outside a handler (a body too large, a malformed path) get the same frame.
     if (status.is_client_error() || status.is_server_error())
-        && !response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && !response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json"))
     {
         let message = match status {
             StatusCode::NOT_FOUND => "There is nothing at this address.",
@@ -164,7 +170,10 @@ async fn conditional_get(request: Request, next: Next) -> Response {
     let known = request.headers().get(header::IF_NONE_MATCH).cloned();
     let response = next.run(request).await;
     let hashable = response.status() == StatusCode::OK
-        && response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json"));
     if !is_read || !hashable {
         return response;
     }
@@ -227,6 +236,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/search", get(pages::search::show))
         .route("/preferences", get(prefs::show).post(prefs::save))
         .route("/static/{file}", get(assets::serve))
+        .merge(pages::api::routes())
         .fallback(|| async { WebError::NotFound("There is nothing at this address.".into()) })
         .layer(middleware::from_fn(conditional_get))
         .layer(middleware::from_fn_with_state(app.clone(), error_pages))

@@ -372,3 +372,66 @@ async fn request_bodies_and_slow_clients_are_bounded() {
     assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     s.finish().await;
 }
+
+#[tokio::test]
+async fn the_json_api_answers_every_path_of_its_openapi_document() {
+    on_both(async |s: &Server| {
+        let (status, headers, body) = s.get("/api/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("application/json"));
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+
+        // Ids from the API itself: a multi-chapter work in a series, its author, a tag.
+        let (_, _, list) = s.get("/api/v1/works?q=title%3Atidewater").await;
+        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+        assert_eq!(list["total"], 1, "{list}");
+        let work = &list["works"][0];
+        assert_eq!(work["title"], "Crossing the Tidewater");
+        assert_eq!(work["tags"]["fandom"][0]["name"], "Buffy the Vampire Slayer");
+        let work_id = work["id"].as_i64().unwrap();
+        let ids = [
+            ("series/{id}", work["series"][0]["id"].as_i64().unwrap()),
+            ("authors/{id}", work["authors"][0]["id"].as_i64().unwrap()),
+            ("tags/{id}", work["tags"]["fandom"][0]["id"].as_i64().unwrap()),
+        ];
+        let paths = doc["paths"].as_object().unwrap();
+        assert_eq!(paths.len(), 7);
+        for (path, spec) in paths {
+            let id = ids.iter().find(|(suffix, _)| path.ends_with(suffix)).map_or(work_id, |(_, id)| *id);
+            let concrete = path.replace("{id}", &id.to_string()).replace("{number}", "1");
+            let (status, headers, body) = s.get(&concrete).await;
+            assert_eq!(status, StatusCode::OK, "{concrete}: {body}");
+            assert!(headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("application/json"), "{concrete}");
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+            // Every property the schema requires is there.
+            let schema = spec["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+            let schema = &doc["components"]["schemas"][schema.rsplit('/').next().unwrap()];
+            for required in schema["required"].as_array().into_iter().flatten() {
+                assert!(value.get(required.as_str().unwrap()).is_some(), "{concrete} lacks {required}");
+            }
+        }
+
+        // Facets and filters as on the search page; chapter text both plain and as safe HTML.
+        let (_, _, buffy) = s.get("/api/v1/works?include=fandom%3ABtVS&exclude=rating%3AGeneral+Audiences").await;
+        let buffy: serde_json::Value = serde_json::from_str(&buffy).unwrap();
+        assert_eq!(buffy["total"], 1);
+        assert_eq!(buffy["works"][0]["title"], "The Salt Road");
+        let (_, _, hostile) = s.get("/api/v1/works?q=night+clerk").await;
+        let hostile: serde_json::Value = serde_json::from_str(&hostile).unwrap();
+        let id = hostile["works"][0]["id"].as_i64().unwrap();
+        let (_, _, chapter) = s.get(&format!("/api/v1/works/{id}/chapters/1")).await;
+        let chapter: serde_json::Value = serde_json::from_str(&chapter).unwrap();
+        assert!(chapter["text"].as_str().unwrap().contains("<script>document.location="), "plain text is the text as written");
+        assert!(!chapter["html"].as_str().unwrap().contains("<script"), "the HTML form is escaped");
+
+        // Errors are JSON with the status and a message.
+        for (path, status) in [("/api/v1/works/999999", 404), ("/api/v1/works?page=0", 400), ("/api/v1/nothing", 404), ("/api/v1/tags?kind=x", 400)] {
+            let (got, _, body) = s.get(path).await;
+            assert_eq!(got.as_u16(), status, "{path}");
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path} did not answer JSON: {body}"));
+            assert_eq!(value["error"]["status"], status);
+        }
+    })
+    .await;
+}

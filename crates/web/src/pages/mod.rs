@@ -1,6 +1,7 @@
 //! One module per resource. This file holds the view shapes several pages share: links, work
 //! blurbs and pagination.
 
+pub mod api;
 pub mod authors;
 pub mod home;
 pub mod search;
