@@ -36,11 +36,8 @@ fn the_demo_archive_passes_the_browser_accessibility_and_html_checks() {
     require("java", &["-version"], "runs the Nu HTML checker");
     let tests = repo().join("web-tests");
     if !tests.join("node_modules/playwright-core").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&tests)
-            .status()
-            .expect("npm runs");
+        let status =
+            Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&tests).status().expect("npm runs");
         assert!(status.success(), "npm ci in web-tests failed");
     }
 
@@ -63,13 +60,8 @@ fn the_demo_archive_passes_the_browser_accessibility_and_html_checks() {
     let url = url.expect("the demo prints the address it serves");
 
     let artifacts = repo().join("target/web-screenshots");
-    let output = Command::new("node")
-        .arg(tests.join("check.mjs"))
-        .arg(&url)
-        .arg(&artifacts)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("node runs");
+    let output =
+        Command::new("node").arg(tests.join("check.mjs")).arg(&url).arg(&artifacts).env("CHROMIUM", &chromium).output().expect("node runs");
     print!("{}", String::from_utf8_lossy(&output.stdout));
     eprint!("{}", String::from_utf8_lossy(&output.stderr));
     drop(server);

@@ -80,7 +80,6 @@ pub fn split_front_matter(text: &str) -> Option<(&str, &str)> {
     None
 }
 
-
 /// Metadata files are small; a larger one is not a pandoc metadata file.
 const MAX_METADATA_BYTES: usize = 1 << 20;
 

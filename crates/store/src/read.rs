@@ -304,7 +304,8 @@ impl Archive {
 
     /// A series and its works in reading order; `None` for an unknown id.
     pub async fn series_view(&self, id: i64) -> Result<Option<SeriesView>> {
-        let Some(name) = sqlx::query_scalar::<_, String>("SELECT name FROM series WHERE id = $1").bind(id).fetch_optional(&self.pool).await?
+        let Some(name) =
+            sqlx::query_scalar::<_, String>("SELECT name FROM series WHERE id = $1").bind(id).fetch_optional(&self.pool).await?
         else {
             return Ok(None);
         };
@@ -314,7 +315,8 @@ impl Archive {
 
     /// An author (as credited) and their works, most recently updated first.
     pub async fn author_view(&self, id: i64) -> Result<Option<(AuthorLink, Vec<WorkCard>)>> {
-        let Some(name) = sqlx::query_scalar::<_, String>("SELECT name FROM authors WHERE id = $1").bind(id).fetch_optional(&self.pool).await?
+        let Some(name) =
+            sqlx::query_scalar::<_, String>("SELECT name FROM authors WHERE id = $1").bind(id).fetch_optional(&self.pool).await?
         else {
             return Ok(None);
         };
@@ -344,10 +346,11 @@ impl Archive {
 
     /// The canonical tag a tag id stands for (a synonym's id gives its canonical tag).
     pub async fn canonical_tag(&self, id: i64) -> Result<Option<TagLink>> {
-        let row = sqlx::query("SELECT c.id, c.kind, c.name FROM tags t JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) WHERE t.id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT c.id, c.kind, c.name FROM tags t JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) WHERE t.id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let Some(kind) = TagKind::from_name(&row.try_get::<String, _>(1)?) else { return Ok(None) };
         Ok(Some(TagLink { id: row.try_get(0)?, kind, name: row.try_get(2)? }))

@@ -50,11 +50,10 @@ impl Default for Assets {
 
 pub async fn serve(State(app): State<Arc<crate::AppState>>, Path(file): Path<String>) -> Response {
     match app.assets.files.iter().find(|a| a.hashed_name == file) {
-        Some(asset) => (
-            [(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
-            asset.body,
-        )
-            .into_response(),
+        Some(asset) => {
+            ([(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], asset.body)
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-store")], "no such file").into_response(),
     }
 }

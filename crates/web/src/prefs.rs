@@ -35,11 +35,7 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting { key: "width", label: "Line width", choices: &[("medium", "Medium"), ("narrow", "Narrow"), ("wide", "Wide")] },
     Setting { key: "spacing", label: "Line spacing", choices: &[("normal", "Normal"), ("tight", "Tight"), ("loose", "Loose")] },
-    Setting {
-        key: "view",
-        label: "A work opens on",
-        choices: &[("chapter", "its first chapter"), ("entire", "the entire work")],
-    },
+    Setting { key: "view", label: "A work opens on", choices: &[("chapter", "its first chapter"), ("entire", "the entire work")] },
 ];
 
 /// The reader's choices, every one valid (unknown values fall back to the default).
@@ -132,7 +128,11 @@ struct PreferencesPage {
     back: String,
 }
 
-pub async fn show(State(app): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+pub async fn show(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
     let prefs = Prefs::from_headers(&headers);
     let settings = SETTINGS
         .iter()

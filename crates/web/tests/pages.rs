@@ -65,8 +65,7 @@ async fn start(t: TestArchive, limits: Limits) -> Server {
                 (p.clone(), sha256_hex(&bytes), bytes)
             })
             .collect();
-        let sources: Vec<SourceFile<'_>> =
-            sources.iter().map(|(path, sha256, bytes)| SourceFile { path, sha256, bytes }).collect();
+        let sources: Vec<SourceFile<'_>> = sources.iter().map(|(path, sha256, bytes)| SourceFile { path, sha256, bytes }).collect();
         assert!(matches!(archive.store_work(run, work, &sources, false).await.unwrap(), Stored::New(_)));
     }
     let app = Arc::new(AppState::new(archive, "Test Archive").await.unwrap());
@@ -248,14 +247,16 @@ async fn tag_pages_list_works_through_any_spelling() {
 #[tokio::test]
 async fn unknown_and_malformed_addresses_get_friendly_pages() {
     on_both(async |s: &Server| {
-        for path in ["/works/999999", "/works/abc", "/works/-1", "/works/1/chapters/99", "/tags/0", "/series/424242", "/authors/x", "/nope"] {
+        for path in ["/works/999999", "/works/abc", "/works/-1", "/works/1/chapters/99", "/tags/0", "/series/424242", "/authors/x", "/nope"]
+        {
             let (status, headers, body) = s.get(path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert!(headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/html"));
             assert!(body.contains("Not found") && body.contains("href=\"/search\""), "{path}: {body}");
         }
         let long = format!("/search?q={}", "a".repeat(5000));
-        for path in ["/search?page=0", "/search?words_min=lots", "/search?q=%22open+quote", "/search?sort=random", "/tags?kind=nonsense", &long]
+        for path in
+            ["/search?page=0", "/search?words_min=lots", "/search?q=%22open+quote", "/search?sort=random", "/tags?kind=nonsense", &long]
         {
             let (status, _, body) = s.get(path).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
@@ -426,7 +427,9 @@ async fn the_json_api_answers_every_path_of_its_openapi_document() {
         assert!(!chapter["html"].as_str().unwrap().contains("<script"), "the HTML form is escaped");
 
         // Errors are JSON with the status and a message.
-        for (path, status) in [("/api/v1/works/999999", 404), ("/api/v1/works?page=0", 400), ("/api/v1/nothing", 404), ("/api/v1/tags?kind=x", 400)] {
+        for (path, status) in
+            [("/api/v1/works/999999", 404), ("/api/v1/works?page=0", 400), ("/api/v1/nothing", 404), ("/api/v1/tags?kind=x", 400)]
+        {
             let (got, _, body) = s.get(path).await;
             assert_eq!(got.as_u16(), status, "{path}");
             let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path} did not answer JSON: {body}"));

@@ -5,11 +5,11 @@
 use super::search::Form;
 use super::{id, kind_label};
 use crate::{AppState, WebError, render};
+use axum::Router;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use axum::Router;
 use ficarchive_query::SortKey;
 use ficarchive_store::{TagKind, WorkCard};
 use serde_json::{Value, json};
@@ -138,7 +138,9 @@ async fn work(State(app): State<Arc<AppState>>, Path(segment): Path<String>) -> 
     value["chapter_index"] = view
         .chapter_index
         .iter()
-        .map(|c| json!({"number": c.place, "title": c.title, "words": c.words, "url": format!("/api/v1/works/{work}/chapters/{}", c.place)}))
+        .map(
+            |c| json!({"number": c.place, "title": c.title, "words": c.words, "url": format!("/api/v1/works/{work}/chapters/{}", c.place)}),
+        )
         .collect();
     Ok(Json(value))
 }
@@ -176,7 +178,8 @@ async fn series(State(app): State<Arc<AppState>>, Path(segment): Path<String>) -
 
 async fn author(State(app): State<Arc<AppState>>, Path(segment): Path<String>) -> ApiResult {
     let author = id(&segment, "author")?;
-    let (link_, cards) = app.archive.author_view(author).await?.ok_or_else(|| WebError::NotFound("There is no author with this id.".into()))?;
+    let (link_, cards) =
+        app.archive.author_view(author).await?.ok_or_else(|| WebError::NotFound("There is no author with this id.".into()))?;
     Ok(Json(json!({"id": link_.id, "name": link_.name, "works": cards.iter().map(card_json).collect::<Vec<_>>()})))
 }
 
@@ -197,7 +200,8 @@ async fn tag(State(app): State<Arc<AppState>>, Path(segment): Path<String>) -> A
     let tag_id = id(&segment, "tag")?;
     let tag = app.archive.canonical_tag(tag_id).await?.ok_or_else(|| WebError::NotFound("There is no tag with this id.".into()))?;
     let detail = app.archive.tag_detail(tag.id).await?;
-    let filter: String = form_urlencoded::Serializer::new(String::new()).append_pair("include", &format!("{}:{}", tag.kind.as_str(), tag.name)).finish();
+    let filter: String =
+        form_urlencoded::Serializer::new(String::new()).append_pair("include", &format!("{}:{}", tag.kind.as_str(), tag.name)).finish();
     Ok(Json(json!({
         "id": tag.id,
         "kind": tag.kind.as_str(),

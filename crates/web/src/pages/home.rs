@@ -32,5 +32,11 @@ pub async fn show(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Resul
     let more_fandoms = all_fandoms.len() > FANDOMS;
     let fandoms = all_fandoms.iter().take(FANDOMS).map(|(tag, n)| (Link::tag(tag), *n)).collect();
     let page = Page::new(&app, &prefs, "Home").at("/");
-    crate::html(HomePage { page, works: super::count_of(works, "work", "works"), recent: recent.iter().map(|c| Blurb::new(c, &[])).collect(), fandoms, more_fandoms })
+    crate::html(HomePage {
+        page,
+        works: super::count_of(works, "work", "works"),
+        recent: recent.iter().map(|c| Blurb::new(c, &[])).collect(),
+        fandoms,
+        more_fandoms,
+    })
 }

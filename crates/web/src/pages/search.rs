@@ -248,7 +248,15 @@ fn facet_groups(form: &Form, facets: &[ficarchive_query::Facet], fixed: Option<&
                 }
             };
             let excluded = excludable && form.exclude.iter().any(|e| same_tag(e, &form_value));
-            options.push(FacetOption { name: value.name.clone(), count: value.count, field, value: form_value, included, excluded, excludable });
+            options.push(FacetOption {
+                name: value.name.clone(),
+                count: value.count,
+                field,
+                value: form_value,
+                included,
+                excluded,
+                excludable,
+            });
         }
         // Chosen values always stay visible, whatever their count.
         let hidden = options.len().saturating_sub(FACET_VALUES_SHOWN);
@@ -351,7 +359,8 @@ pub async fn results_page(app: &AppState, prefs: &Prefs, raw_query: Option<&str>
 
 pub async fn show(State(app): State<Arc<AppState>>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Result<Response, WebError> {
     let prefs = Prefs::from_headers(&headers);
-    let scope = Scope { heading: "Search".into(), about: Vec::new(), action: "/search".into(), default_sort: SortKey::Relevance, fixed: None };
+    let scope =
+        Scope { heading: "Search".into(), about: Vec::new(), action: "/search".into(), default_sort: SortKey::Relevance, fixed: None };
     results_page(&app, &prefs, raw.as_deref(), scope).await
 }
 

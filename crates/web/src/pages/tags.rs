@@ -47,7 +47,11 @@ pub async fn index(
     };
     let page_number: usize = match query.get("page") {
         None => 1,
-        Some(p) => p.parse().ok().filter(|p| *p >= 1 && *p <= 100_000).ok_or_else(|| WebError::BadRequest("`page` must be a positive number.".into()))?,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| *p >= 1 && *p <= 100_000)
+            .ok_or_else(|| WebError::BadRequest("`page` must be a positive number.".into()))?,
     };
     let all = app.archive.tag_index(kind).await?;
     let tags = all.iter().skip((page_number - 1) * PER_PAGE).take(PER_PAGE).map(|(t, n)| (Link::tag(t), *n)).collect();

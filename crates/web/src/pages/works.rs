@@ -100,11 +100,10 @@ pub async fn chapter(
 ) -> Result<Response, WebError> {
     let prefs = Prefs::from_headers(&headers);
     let (work, view) = load(&app, &segment).await?;
-    let place: u32 = place
-        .parse()
-        .ok()
-        .filter(|p| *p >= 1 && (*p as usize) <= view.chapter_index.len())
-        .ok_or_else(|| WebError::NotFound(format!("This work has {} chapters; there is no chapter {place}.", view.chapter_index.len())))?;
+    let place: u32 =
+        place.parse().ok().filter(|p| *p >= 1 && (*p as usize) <= view.chapter_index.len()).ok_or_else(|| {
+            WebError::NotFound(format!("This work has {} chapters; there is no chapter {place}.", view.chapter_index.len()))
+        })?;
     page(&app, &prefs, work, view, Some(place), format!("/works/{work}/chapters/{place}")).await
 }
 
