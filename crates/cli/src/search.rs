@@ -83,11 +83,11 @@ fn parse_sort(text: &str) -> Result<SortKey, String> {
 }
 
 fn tag_filter(text: &str) -> Result<TagFilter> {
-    let reference = ficarchive_store::TagRef::parse(text);
-    if reference.name.is_empty() {
+    let filter = ficarchive_store::TagRef::parse(text).filter();
+    if filter.name.is_empty() {
         anyhow::bail!("empty tag in `{text}`");
     }
-    Ok(TagFilter { kind: reference.kind.unwrap_or(TagKind::Freeform), name: reference.name })
+    Ok(filter)
 }
 
 impl SearchArgs {

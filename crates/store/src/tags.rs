@@ -124,6 +124,11 @@ impl TagRef {
         }
         TagRef { kind: None, name: text.trim().to_string() }
     }
+
+    /// The search filter this names: a bare name is a freeform tag.
+    pub fn filter(self) -> ficarchive_query::TagFilter {
+        ficarchive_query::TagFilter { kind: self.kind.unwrap_or(TagKind::Freeform), name: self.name }
+    }
 }
 
 impl Archive {

@@ -94,10 +94,7 @@ impl Form {
             }
             date_key(text).map(Some).ok_or_else(|| WebError::BadRequest(format!("`{name}` must be a date: YYYY, YYYY-MM or YYYY-MM-DD.")))
         };
-        let tag = |text: &String| {
-            let reference = TagRef::parse(text);
-            TagFilter { kind: reference.kind.unwrap_or(TagKind::Freeform), name: reference.name }
-        };
+        let tag = |text: &String| TagRef::parse(text).filter();
         let complete = match self.complete.as_str() {
             "" | "any" => None,
             "yes" => Some(true),
@@ -272,13 +269,12 @@ fn facet_groups(form: &Form, facets: &[ficarchive_query::Facet], fixed: Option<&
     // Excluded tags no longer appear among the results' facets; keep them in the form.
     for value in &form.exclude {
         if !groups.iter().flat_map(|g| &g.options).any(|o| o.excluded && same_tag(&o.value, value)) {
-            let reference = TagRef::parse(value);
-            let kind = reference.kind.unwrap_or(TagKind::Freeform);
+            let TagFilter { kind, name } = TagRef::parse(value).filter();
             let option = FacetOption {
-                name: reference.name.clone(),
+                value: format!("{}:{name}", kind.as_str()),
+                name,
                 count: 0,
                 field: "include",
-                value: format!("{}:{}", kind.as_str(), reference.name),
                 included: false,
                 excluded: true,
                 excludable: true,
@@ -294,8 +290,8 @@ fn facet_groups(form: &Form, facets: &[ficarchive_query::Facet], fixed: Option<&
 
 /// `fandom:Buffy` and `Fandom: buffy` are the same filter.
 fn same_tag(a: &str, b: &str) -> bool {
-    let (a, b) = (TagRef::parse(a), TagRef::parse(b));
-    a.kind.unwrap_or(TagKind::Freeform) == b.kind.unwrap_or(TagKind::Freeform) && a.name.to_lowercase() == b.name.to_lowercase()
+    let (a, b) = (TagRef::parse(a).filter(), TagRef::parse(b).filter());
+    a.kind == b.kind && a.name.to_lowercase() == b.name.to_lowercase()
 }
 
 /// What a results page is about besides the form.
