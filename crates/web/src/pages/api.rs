@@ -89,17 +89,11 @@ pub fn card_json(card: &WorkCard) -> Value {
 async fn works(State(app): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult {
     let form = Form::parse(raw.as_deref())?;
     let request = form.request(SortKey::Updated)?;
-    let results = app.searcher.search(&app.archive, &request).await.map_err(|e| match e {
-        ficarchive_search::SearchError::Store(ficarchive_store::StoreError::NotFound(m)) => WebError::BadRequest(m),
-        other => other.into(),
-    })?;
-    let ids: Vec<i64> = results.hits.iter().map(|h| h.work_id).collect();
-    let cards = app.archive.work_cards(&ids).await?;
-    let works: Vec<Value> = cards
+    let (results, found) = super::search::find(&app, &request).await?;
+    let works: Vec<Value> = found
         .iter()
-        .map(|card| {
+        .map(|(card, snippet)| {
             let mut value = card_json(card);
-            let snippet = results.hits.iter().find(|h| h.work_id == card.id).map(|h| &h.snippet[..]).unwrap_or_default();
             value["snippet"] = snippet.iter().map(|f| json!({"text": f.text, "highlighted": f.highlighted})).collect();
             value
         })
@@ -184,10 +178,7 @@ async fn author(State(app): State<Arc<AppState>>, Path(segment): Path<String>) -
 }
 
 async fn tags(State(app): State<Arc<AppState>>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
-    let kind = match query.get("kind") {
-        None => TagKind::Fandom,
-        Some(name) => TagKind::from_name(name).ok_or_else(|| WebError::BadRequest(format!("There is no tag kind `{name}`.")))?,
-    };
+    let kind = super::tag_kind(query.get("kind"))?;
     let index = app.archive.tag_index(kind).await?;
     Ok(Json(json!({
         "kind": kind.as_str(),

@@ -44,6 +44,14 @@ pub fn kind_label(kind: TagKind) -> &'static str {
     }
 }
 
+/// The `kind` parameter of a tag index (fandoms when absent).
+pub fn tag_kind(name: Option<&String>) -> Result<TagKind, WebError> {
+    match name {
+        None => Ok(TagKind::Fandom),
+        Some(name) => TagKind::from_name(name).ok_or_else(|| WebError::BadRequest(format!("There is no tag kind `{name}`."))),
+    }
+}
+
 /// A path segment that must be a positive id; anything else is a page that does not exist.
 pub fn id(segment: &str, what: &str) -> Result<i64, WebError> {
     segment.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| WebError::NotFound(format!("There is no {what} at this address.")))

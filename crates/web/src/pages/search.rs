@@ -10,8 +10,9 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use ficarchive_query::{FACETS, Filters, MAX_PER_PAGE, SearchRequest, SortKey, TagFilter, date_key, parse_query};
-use ficarchive_store::{TagKind, TagLink, TagRef};
+use ficarchive_query::{FACETS, Filters, Fragment, MAX_PER_PAGE, SearchRequest, SearchResults, SortKey, TagFilter, date_key, parse_query};
+use ficarchive_store::{TagKind, TagLink, TagRef, WorkCard};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The most values one facet lists on the page; the rest are reachable by typing a tag.
@@ -303,39 +304,44 @@ pub struct Scope<'a> {
     pub fixed: Option<&'a TagLink>,
 }
 
-pub async fn results_page(app: &AppState, prefs: &Prefs, raw_query: Option<&str>, scope: Scope<'_>) -> Result<Response, WebError> {
-    let form = Form::parse(raw_query)?;
-    let mut request = form.request(scope.default_sort)?;
-    if let Some(tag) = scope.fixed {
-        request.filters.include.push(TagFilter { kind: tag.kind, name: tag.name.clone() });
-    }
-    let results = match app.searcher.search(&app.archive, &request).await {
-        // A filter naming a tag the archive does not have matches nothing; say so on the page.
+/// Runs a search and loads the cards of its page of works, each with its snippet, in result
+/// order. A filter naming a tag the archive does not have is a bad request that says so.
+pub async fn find(app: &AppState, request: &SearchRequest) -> Result<(SearchResults, Vec<(WorkCard, Vec<Fragment>)>), WebError> {
+    let mut results = match app.searcher.search(&app.archive, request).await {
         Err(ficarchive_search::SearchError::Store(ficarchive_store::StoreError::NotFound(message))) => {
             return Err(WebError::BadRequest(format!("{message}. Remove that filter and search again.")));
         }
         other => other?,
     };
     let ids: Vec<i64> = results.hits.iter().map(|h| h.work_id).collect();
+    let mut snippets: HashMap<i64, Vec<Fragment>> = results.hits.drain(..).map(|h| (h.work_id, h.snippet)).collect();
     let cards = app.archive.work_cards(&ids).await?;
-    let blurbs = cards
-        .iter()
+    let found = cards
+        .into_iter()
         .map(|card| {
-            let snippet = results.hits.iter().find(|h| h.work_id == card.id).map_or(&[][..], |h| &h.snippet[..]);
-            Blurb::new(card, snippet)
+            let snippet = snippets.remove(&card.id).unwrap_or_default();
+            (card, snippet)
         })
         .collect();
+    Ok((results, found))
+}
+
+pub async fn results_page(app: &AppState, prefs: &Prefs, raw_query: Option<&str>, scope: Scope<'_>) -> Result<Response, WebError> {
+    let form = Form::parse(raw_query)?;
+    let mut request = form.request(scope.default_sort)?;
+    if let Some(tag) = scope.fixed {
+        request.filters.include.push(TagFilter { kind: tag.kind, name: tag.name.clone() });
+    }
+    let (results, found) = find(app, &request).await?;
+    let blurbs = found.iter().map(|(card, snippet)| Blurb::new(card, snippet)).collect();
     let action = scope.action.clone();
-    let pagination = Pagination::new(request.page, results.total, request.limit() as u32, |p| {
-        let q = form.query_string(p);
-        if q.is_empty() { action.clone() } else { format!("{action}?{q}") }
-    });
-    let sorts = SortKey::ALL.iter().map(|k| SortOption { value: k.as_str(), selected: *k == request.sort }).collect();
-    let here = match form.query_string(request.page) {
-        q if q.is_empty() => scope.action.clone(),
-        q => format!("{}?{q}", scope.action),
+    let link = |p: u32| match form.query_string(p) {
+        q if q.is_empty() => action.clone(),
+        q => format!("{action}?{q}"),
     };
-    let mut frame = Page::new(app, prefs, &scope.heading).at(here);
+    let pagination = Pagination::new(request.page, results.total, request.limit() as u32, link);
+    let sorts = SortKey::ALL.iter().map(|k| SortOption { value: k.as_str(), selected: *k == request.sort }).collect();
+    let mut frame = Page::new(app, prefs, &scope.heading).at(link(request.page));
     frame.prev = pagination.previous.clone();
     frame.next = pagination.next.clone();
     crate::html(SearchPage {

@@ -41,10 +41,7 @@ pub async fn index(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let prefs = Prefs::from_headers(&headers);
-    let kind = match query.get("kind") {
-        None => TagKind::Fandom,
-        Some(name) => TagKind::from_name(name).ok_or_else(|| WebError::BadRequest(format!("There is no tag kind `{name}`.")))?,
-    };
+    let kind = super::tag_kind(query.get("kind"))?;
     let page_number: usize = match query.get("page") {
         None => 1,
         Some(p) => p
