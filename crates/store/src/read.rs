@@ -131,6 +131,16 @@ fn small(n: Option<i64>) -> Option<u32> {
     n.and_then(|n| u32::try_from(n).ok())
 }
 
+/// A chapter index entry from a row whose first columns are position, number, title, words.
+fn chapter_entry(row: &sqlx::any::AnyRow) -> Result<ChapterEntry> {
+    Ok(ChapterEntry {
+        place: small(Some(row.try_get::<i64, _>(0)? + 1)).unwrap_or(0),
+        number: small(Some(row.try_get(1)?)).unwrap_or(0),
+        title: row.try_get(2)?,
+        words: count(row.try_get(3)?),
+    })
+}
+
 impl Archive {
     /// Blurbs for the works asked, in the order asked; unknown ids are left out. Five
     /// statements, whatever the number of works.
@@ -234,20 +244,7 @@ impl Archive {
         let Some(card) = self.work_cards(&[id]).await?.pop() else { return Ok(None) };
         let row = sqlx::query("SELECT notes, end_notes FROM works WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
         let (notes, end_notes) = (row.try_get(0)?, row.try_get(1)?);
-        let chapter_index = sqlx::query("SELECT position, number, title, words FROM chapters WHERE work_id = $1 ORDER BY position")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(ChapterEntry {
-                    place: small(Some(r.try_get::<i64, _>(0)? + 1)).unwrap_or(0),
-                    number: small(Some(r.try_get(1)?)).unwrap_or(0),
-                    title: r.try_get(2)?,
-                    words: count(r.try_get(3)?),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let chapter_index = self.chapter_index(id).await?;
         let mut series = Vec::new();
         for link in &card.series {
             let order = self.series_order(link.id).await?;
@@ -275,6 +272,15 @@ impl Archive {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
+    /// A work's chapter index (empty for an unknown work).
+    pub async fn chapter_index(&self, work: i64) -> Result<Vec<ChapterEntry>> {
+        let rows = sqlx::query("SELECT position, number, title, words FROM chapters WHERE work_id = $1 ORDER BY position")
+            .bind(work)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(chapter_entry).collect()
+    }
+
     /// Chapter text: the chapter at `place` (1-based), or every chapter when `place` is `None`.
     /// An unknown work or place gives an empty list.
     pub async fn chapter_text(&self, work: i64, place: Option<u32>) -> Result<Vec<(ChapterEntry, Chapter)>> {
@@ -284,12 +290,7 @@ impl Archive {
         let rows = sqlx::query(sql).bind(work).bind(wanted).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let entry = ChapterEntry {
-                    place: small(Some(r.try_get::<i64, _>(0)? + 1)).unwrap_or(0),
-                    number: small(Some(r.try_get(1)?)).unwrap_or(0),
-                    title: r.try_get(2)?,
-                    words: count(r.try_get(3)?),
-                };
+                let entry = chapter_entry(r)?;
                 let chapter = Chapter {
                     number: entry.number,
                     title: entry.title.clone(),

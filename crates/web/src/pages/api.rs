@@ -148,7 +148,7 @@ async fn chapter(State(app): State<Arc<AppState>>, Path((segment, place)): Path<
     let Some((entry, chapter)) = found.first() else {
         return Err(WebError::NotFound("There is no such chapter.".into()).into());
     };
-    let count = app.archive.work_view(work).await?.map_or(0, |v| v.chapter_index.len() as u32);
+    let count = app.archive.chapter_index(work).await?.len() as u32;
     let url = |n: u32| format!("/api/v1/works/{work}/chapters/{n}");
     Ok(Json(json!({
         "work_id": work,
