@@ -142,12 +142,7 @@ async fn error_pages(State(app): State<Arc<AppState>>, request: Request, next: N
         return layout::error_page(&app, &prefs, status, &message);
     }
     // Errors from outside a handler (a body too large, a malformed path) get the same frame.
-    if (status.is_client_error() || status.is_server_error())
-        && !response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json"))
-    {
+    if (status.is_client_error() || status.is_server_error()) && !is_page_or_json(&response) {
         let message = match status {
             StatusCode::NOT_FOUND => "There is nothing at this address.",
             StatusCode::PAYLOAD_TOO_LARGE => "That request was too large.",
@@ -157,6 +152,14 @@ async fn error_pages(State(app): State<Arc<AppState>>, request: Request, next: N
         return layout::error_page(&app, &prefs, status, message);
     }
     response
+}
+
+/// An HTML page or a JSON answer (what handlers write), as against a bare status from a layer.
+fn is_page_or_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json"))
 }
 
 /// The largest page the conditional-GET layer will hash; bigger pages go out without an ETag.
@@ -169,11 +172,7 @@ async fn conditional_get(request: Request, next: Next) -> Response {
     let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
     let known = request.headers().get(header::IF_NONE_MATCH).cloned();
     let response = next.run(request).await;
-    let hashable = response.status() == StatusCode::OK
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json"));
+    let hashable = response.status() == StatusCode::OK && is_page_or_json(&response);
     if !is_read || !hashable {
         return response;
     }

@@ -81,9 +81,14 @@ impl Prefs {
         SETTINGS.iter().position(|s| s.key == key).map_or("", |i| self.values[i])
     }
 
+    /// `theme-dark`, `font-serif`, ...: each setting as `key-value`.
+    fn pairs(&self) -> Vec<String> {
+        SETTINGS.iter().zip(&self.values).map(|(s, v)| format!("{}-{v}", s.key)).collect()
+    }
+
     /// `theme-dark font-serif size-m ...`: the classes on `<html>`.
     pub fn classes(&self) -> String {
-        SETTINGS.iter().zip(&self.values).map(|(s, v)| format!("{}-{v}", s.key)).collect::<Vec<_>>().join(" ")
+        self.pairs().join(" ")
     }
 
     pub fn with(&self, key: &str, value: &str) -> Prefs {
@@ -94,7 +99,7 @@ impl Prefs {
 
     /// The Set-Cookie value: a year, the whole site, never sent cross-site.
     pub fn cookie(&self) -> HeaderValue {
-        let value = SETTINGS.iter().zip(&self.values).map(|(s, v)| format!("{}-{v}", s.key)).collect::<Vec<_>>().join(".");
+        let value = self.pairs().join(".");
         HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"))
             .unwrap_or_else(|_| HeaderValue::from_static("reader=; Path=/"))
     }

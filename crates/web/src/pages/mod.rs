@@ -161,7 +161,7 @@ impl Pagination {
     /// `link(page)` makes the URL of a page.
     pub fn new(current: u32, total: u64, per_page: u32, link: impl Fn(u32) -> String) -> Pagination {
         let last = u32::try_from(total.div_ceil(u64::from(per_page.max(1)))).unwrap_or(u32::MAX).max(1);
-        let current = current.clamp(1, last.max(current));
+        let current = current.max(1);
         let mut pages = Vec::new();
         let window = current.saturating_sub(2).max(1)..=(current + 2).min(last);
         for p in [1].into_iter().chain(window).chain([last]) {

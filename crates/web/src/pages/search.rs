@@ -257,14 +257,11 @@ fn facet_groups(form: &Form, facets: &[ficarchive_query::Facet], fixed: Option<&
             });
         }
         // Chosen values always stay visible, whatever their count.
-        let hidden = options.len().saturating_sub(FACET_VALUES_SHOWN);
-        let mut shown: Vec<FacetOption> = Vec::new();
-        let mut rest = Vec::new();
-        for (i, o) in options.into_iter().enumerate() {
-            if i < FACET_VALUES_SHOWN || o.included || o.excluded { shown.push(o) } else { rest.push(o) }
-        }
+        let total = options.len();
+        let shown: Vec<FacetOption> =
+            options.into_iter().enumerate().filter(|(i, o)| *i < FACET_VALUES_SHOWN || o.included || o.excluded).map(|(_, o)| o).collect();
         if !shown.is_empty() {
-            groups.push(FacetGroup { key, label: facet_label(key), hidden: hidden.min(rest.len()), options: shown });
+            groups.push(FacetGroup { key, label: facet_label(key), hidden: total - shown.len(), options: shown });
         }
     }
     // Excluded tags no longer appear among the results' facets; keep them in the form.
