@@ -9,6 +9,7 @@ use ficarchive_store::{Archive, Location};
 use std::io::Write;
 use std::path::PathBuf;
 
+mod export;
 mod files;
 mod import;
 mod search;
@@ -82,6 +83,8 @@ enum Command {
     Reindex,
     /// Verify the database and the search index, and say how to repair what is wrong.
     Check,
+    /// Write take-away copies of works: EPUB 3 books, one-file HTML or plain text.
+    Export(export::ExportArgs),
     /// Serve the archive as a website: browse, search and read in a browser.
     Serve {
         /// The address to listen on.
@@ -134,6 +137,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reindex => runtime()?.block_on(with_archive(&location, async |archive| {
             search::reindex(archive, &mut std::io::stdout().lock()).await?;
             Ok(ExitCode::SUCCESS)
+        })),
+        Command::Export(args) => runtime()?.block_on(with_archive(&location, async |archive| {
+            let missing = export::export(archive, &args, &mut std::io::stdout().lock()).await?;
+            Ok(if missing == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         })),
         Command::Serve { addr, name } => runtime()?.block_on(async {
             serve::serve(&location, &addr, &name).await?;

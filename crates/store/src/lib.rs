@@ -120,6 +120,15 @@ pub enum Stored {
     Unchanged(i64),
 }
 
+impl Stored {
+    /// The work's id, whatever happened.
+    pub fn id(self) -> i64 {
+        match self {
+            Stored::New(id) | Stored::Updated(id) | Stored::Unchanged(id) => id,
+        }
+    }
+}
+
 /// How a source file ended: the outcome column of `sources`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceOutcome {
@@ -167,6 +176,8 @@ pub struct Archive {
     pool: AnyPool,
     dialect: Dialect,
     location: Location,
+    /// The archive's own identity (see migration 4), a UUID.
+    uuid: uuid::Uuid,
 }
 
 fn now() -> i64 {
@@ -219,8 +230,13 @@ impl Archive {
                 (pool, Dialect::Postgres)
             }
         };
-        let archive = Archive { pool, dialect, location: location.clone() };
-        archive.migrate().await.map_err(|e| match e {
+        let mut archive = Archive { pool, dialect, location: location.clone(), uuid: uuid::Uuid::nil() };
+        let prepare = async {
+            archive.migrate().await?;
+            archive.uuid = archive.archive_uuid().await?;
+            Ok(())
+        };
+        prepare.await.map_err(|e| match e {
             StoreError::Database(message) => classify_open(&describe, sqlx::Error::Protocol(message)),
             other => other,
         })?;
@@ -233,6 +249,29 @@ impl Archive {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// The archive's UUID, chosen at random when the archive was created.
+    pub fn uuid(&self) -> uuid::Uuid {
+        self.uuid
+    }
+
+    /// A work's permanent identifier outside the archive (EPUB `dc:identifier`, OPDS entry
+    /// id): a name-based UUID of the work id within the archive's UUID. A work updated in
+    /// place keeps its id and so its identifier.
+    pub fn work_uuid(&self, work: i64) -> uuid::Uuid {
+        uuid::Uuid::new_v5(&self.uuid, format!("work/{work}").as_bytes())
+    }
+
+    /// Reads the archive's UUID, writing a new random one the first time. Two programs opening
+    /// a new archive at once agree: the insert keeps whichever came first.
+    async fn archive_uuid(&self) -> Result<uuid::Uuid> {
+        sqlx::query("INSERT INTO archive_settings (name, value) VALUES ('uuid', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .execute(&self.pool)
+            .await?;
+        let value: String = sqlx::query_scalar("SELECT value FROM archive_settings WHERE name = 'uuid'").fetch_one(&self.pool).await?;
+        uuid::Uuid::parse_str(&value).map_err(|e| StoreError::Database(format!("archive_settings.uuid is not a UUID ({value}): {e}")))
     }
 
     async fn migrate(&self) -> Result<()> {

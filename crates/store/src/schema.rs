@@ -214,6 +214,18 @@ CREATE TABLE index_queue (
 {postgres} CREATE INDEX work_search_text_story ON work_search_text USING GIN (story)
 "#,
     ),
+    // Settings of the archive as a whole. `uuid` (written once, when the archive is first
+    // opened) names the archive: book identifiers and OPDS entry ids are derived from it and
+    // a work's id, so they never change and never collide with another archive's.
+    (
+        4,
+        r#"
+CREATE TABLE archive_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"#,
+    ),
 ];
 
 /// Splits a migration into the statements for one database. Migrations hold no string

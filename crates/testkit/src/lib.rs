@@ -4,7 +4,8 @@
 //! when that is unset, from `scripts/test-postgres`, which starts a private cluster in `/tmp`. A test that needs PostgreSQL and cannot get it fails with the reason: the suite
 //! never skips a database silently.
 
-use ficarchive_store::Location;
+use ficarchive_parse::{Input, parse_inputs, sha256_hex};
+use ficarchive_store::{Archive, Location, SourceFile, Stored};
 use sqlx::{Connection, Executor};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -63,4 +64,53 @@ impl TestArchive {
             conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).await.expect("drop test database");
         }
     }
+}
+
+/// The example works shipped in `examples/` (the demo archive), as (relative path, bytes),
+/// sorted by path.
+pub fn example_files() -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut out = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read examples/") {
+            let path = entry.expect("examples/ entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(&dir).expect("under examples/").display().to_string();
+                out.push((name, std::fs::read(&path).expect("read an example")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Parses files as one import batch and stores every work as new, the way `ficarchive
+/// import` does; returns the stored work ids in the order parsed. Panics (failing the test)
+/// when a file does not parse or a work is not new.
+pub async fn import_files(archive: &Archive, files: &[(String, Vec<u8>)]) -> Vec<i64> {
+    let inputs: Vec<Input<'_>> = files.iter().map(|(path, bytes)| Input { path, bytes }).collect();
+    let outcome = parse_inputs(&inputs);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let run = archive.begin_run(&[]).await.expect("begin run");
+    let mut ids = Vec::new();
+    for work in &outcome.works {
+        let sources: Vec<(String, String, Vec<u8>)> = work
+            .source
+            .paths
+            .iter()
+            .map(|p| {
+                let bytes = files.iter().find(|(path, _)| path == p).expect("a source of the work").1.clone();
+                (p.clone(), sha256_hex(&bytes), bytes)
+            })
+            .collect();
+        let sources: Vec<SourceFile<'_>> = sources.iter().map(|(path, sha256, bytes)| SourceFile { path, sha256, bytes }).collect();
+        match archive.store_work(run, work, &sources, false).await.expect("store a work") {
+            Stored::New(id) => ids.push(id),
+            other => panic!("{} was not stored as new: {other:?}", work.display_title()),
+        }
+    }
+    ids
 }

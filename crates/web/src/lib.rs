@@ -16,7 +16,6 @@ pub mod assets;
 pub mod layout;
 pub mod pages;
 pub mod prefs;
-pub mod render;
 mod serve;
 
 pub use serve::{Limits, serve};

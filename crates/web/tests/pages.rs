@@ -2,13 +2,11 @@
 //! one hostile work are imported, a server is started on a free port, and pages are fetched
 //! the way a browser would.
 
-use ficarchive_parse::{Input, parse_inputs, sha256_hex};
-use ficarchive_store::{Archive, SourceFile, Stored};
+use ficarchive_store::Archive;
 use ficarchive_testkit::TestArchive;
 use ficarchive_web::{AppState, Limits};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,48 +24,11 @@ struct Server {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((path.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 async fn start(t: TestArchive, limits: Limits) -> Server {
     let archive = Archive::open(&t.location).await.expect("open");
-    let mut files = files_under(&examples());
+    let mut files = ficarchive_testkit::example_files();
     files.push(("hostile.txt".into(), HOSTILE.as_bytes().to_vec()));
-    let inputs: Vec<Input<'_>> = files.iter().map(|(path, bytes)| Input { path, bytes }).collect();
-    let outcome = parse_inputs(&inputs);
-    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
-    let run = archive.begin_run(&[]).await.unwrap();
-    for work in &outcome.works {
-        let sources: Vec<(String, String, Vec<u8>)> = work
-            .source
-            .paths
-            .iter()
-            .map(|p| {
-                let bytes = files.iter().find(|(path, _)| path == p).unwrap().1.clone();
-                (p.clone(), sha256_hex(&bytes), bytes)
-            })
-            .collect();
-        let sources: Vec<SourceFile<'_>> = sources.iter().map(|(path, sha256, bytes)| SourceFile { path, sha256, bytes }).collect();
-        assert!(matches!(archive.store_work(run, work, &sources, false).await.unwrap(), Stored::New(_)));
-    }
+    ficarchive_testkit::import_files(&archive, &files).await;
     let app = Arc::new(AppState::new(archive, "Test Archive").await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

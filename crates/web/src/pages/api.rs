@@ -3,13 +3,14 @@
 //! a page and its JSON never disagree. Errors are JSON too: `{"error": {"status", "message"}}`.
 
 use super::search::Form;
-use super::{id, kind_label};
-use crate::{AppState, WebError, render};
+use super::{id, tag_label};
+use crate::{AppState, WebError};
 use axum::Router;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
+use ficarchive_export::render;
 use ficarchive_query::SortKey;
 use ficarchive_store::{TagKind, WorkCard};
 use serde_json::{Value, json};
@@ -182,7 +183,7 @@ async fn tags(State(app): State<Arc<AppState>>, Query(query): Query<HashMap<Stri
     let index = app.archive.tag_index(kind).await?;
     Ok(Json(json!({
         "kind": kind.as_str(),
-        "label": kind_label(kind),
+        "label": tag_label(kind),
         "tags": index.iter().map(|(t, n)| json!({"id": t.id, "name": t.name, "works": n})).collect::<Vec<_>>(),
     })))
 }

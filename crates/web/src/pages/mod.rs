@@ -10,13 +10,13 @@ pub mod tags;
 pub mod works;
 
 use crate::WebError;
-use crate::render;
+use ficarchive_export::render;
 use ficarchive_query::Fragment;
 use ficarchive_store::{TagKind, WorkCard};
 
 /// `1 work`, `12 works`, `1,204 works`.
 pub fn count_of(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", crate::render::thousands(n), if n == 1 { one } else { many })
+    format!("{} {}", ficarchive_export::render::thousands(n), if n == 1 { one } else { many })
 }
 
 /// A link: where it goes and what it says.
@@ -31,18 +31,8 @@ impl Link {
     }
 }
 
-/// The readable name of a tag kind, as a heading.
-pub fn kind_label(kind: TagKind) -> &'static str {
-    match kind {
-        TagKind::Fandom => "Fandoms",
-        TagKind::Rating => "Rating",
-        TagKind::Warning => "Archive Warnings",
-        TagKind::Category => "Categories",
-        TagKind::Relationship => "Relationships",
-        TagKind::Character => "Characters",
-        TagKind::Freeform => "Additional Tags",
-    }
-}
+/// The readable name of a tag kind, as a heading (the same as in downloads).
+pub use ficarchive_export::tag_label;
 
 /// The `kind` parameter of a tag index (fandoms when absent).
 pub fn tag_kind(name: Option<&String>) -> Result<TagKind, WebError> {

@@ -213,7 +213,7 @@ struct SearchPage {
 
 fn facet_label(name: &str) -> &'static str {
     match TagKind::from_name(name) {
-        Some(kind) => super::kind_label(kind),
+        Some(kind) => super::tag_label(kind),
         None if name == "complete" => "Completion",
         None => "Language",
     }
@@ -279,7 +279,7 @@ fn facet_groups(form: &Form, facets: &[ficarchive_query::Facet], fixed: Option<&
             };
             match groups.iter_mut().find(|g| g.key == kind.as_str()) {
                 Some(group) => group.options.push(option),
-                None => groups.push(FacetGroup { key: kind.as_str(), label: super::kind_label(kind), options: vec![option], hidden: 0 }),
+                None => groups.push(FacetGroup { key: kind.as_str(), label: super::tag_label(kind), options: vec![option], hidden: 0 }),
             }
         }
     }

@@ -25,7 +25,7 @@ pub async fn show(State(app): State<Arc<AppState>>, Path(segment): Path<String>,
     let Some(view) = app.archive.series_view(series).await? else {
         return Err(WebError::NotFound("There is no series with this id.".into()));
     };
-    let words = crate::render::thousands(view.works.iter().map(|w| w.words).sum());
+    let words = ficarchive_export::render::thousands(view.works.iter().map(|w| w.words).sum());
     let page = Page::new(&app, &prefs, &view.name).at(format!("/series/{series}"));
     crate::html(SeriesPage { page, name: view.name, words, works: view.works.iter().map(|c| Blurb::new(c, &[])).collect() })
 }

@@ -2,7 +2,7 @@
 //! (the search page with that tag fixed, so its facets and filters work there too).
 
 use super::search::{Scope, results_page};
-use super::{Link, Pagination, id, kind_label};
+use super::{Link, Pagination, id, tag_label};
 use crate::layout::Page;
 use crate::prefs::Prefs;
 use crate::{AppState, WebError};
@@ -56,9 +56,9 @@ pub async fn index(
     let pagination = Pagination::new(page_number as u32, all.len() as u64, PER_PAGE as u32, url);
     let kinds = TagKind::ALL
         .iter()
-        .map(|k| KindTab { url: format!("/tags?kind={}", k.as_str()), label: kind_label(*k), current: *k == kind })
+        .map(|k| KindTab { url: format!("/tags?kind={}", k.as_str()), label: tag_label(*k), current: *k == kind })
         .collect();
-    let heading = kind_label(kind);
+    let heading = tag_label(kind);
     let page = Page::new(&app, &prefs, heading).at(url(page_number as u32));
     crate::html(TagIndexPage { page, heading, kinds, tags, pagination })
 }
@@ -83,7 +83,7 @@ pub async fn show(
         about.push(format!("Belongs to: {}.", parents.join(", ")));
     }
     let scope = Scope {
-        heading: format!("{} ({})", tag.name, kind_label(tag.kind)),
+        heading: format!("{} ({})", tag.name, tag_label(tag.kind)),
         about,
         action: format!("/tags/{}", tag.id),
         default_sort: SortKey::Updated,

@@ -4,11 +4,12 @@
 use super::{Blurb, Link, id};
 use crate::layout::Page;
 use crate::prefs::Prefs;
-use crate::{AppState, WebError, render};
+use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use ficarchive_export::render;
 use ficarchive_store::{ChapterEntry, WorkView};
 use std::collections::HashMap;
 use std::sync::Arc;
