@@ -32,6 +32,7 @@ use ficarchive_search::{SearchError, Searcher};
 use ficarchive_store::{Archive, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::compression::Predicate as _;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What every handler can reach.
@@ -227,6 +228,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/works/{id}", get(pages::works::work))
         .route("/works/{id}/chapters", get(pages::works::chapter_jump))
         .route("/works/{id}/chapters/{place}", get(pages::works::chapter))
+        .route("/works/{id}/{file}", get(pages::downloads::download))
         .route("/tags", get(pages::tags::index))
         .route("/tags/{id}", get(pages::tags::show))
         .route("/series/{id}", get(pages::series::show))
@@ -244,7 +246,13 @@ pub fn router(app: Arc<AppState>) -> Router {
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "same-origin"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(tower_http::compression::CompressionLayer::new())
+        // EPUB files are zips already.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::DefaultPredicate::new()
+                    .and(tower_http::compression::predicate::NotForContentType::const_new("application/epub+zip")),
+            ),
+        )
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(app)

@@ -399,3 +399,41 @@ async fn the_json_api_answers_every_path_of_its_openapi_document() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_work_page_offers_downloads_that_are_whole_books() {
+    on_both(async |s: &Server| {
+        let home = s.page("/").await;
+        let id = Server::link_id(&home, "/works/", "The Cartographer's Apprentice");
+        let work = s.page(&format!("/works/{id}")).await;
+        for ext in ["epub", "html", "txt"] {
+            assert!(work.contains(&format!("href=\"/works/{id}/download.{ext}\" download>")), "{ext} link missing");
+        }
+        let response = s.client.get(format!("{}/works/{id}/download.epub", s.base)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        assert_eq!(headers[header::CONTENT_TYPE], "application/epub+zip");
+        assert!(headers.get(header::CONTENT_ENCODING).is_none(), "an EPUB is a zip already: not compressed again");
+        let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(disposition.starts_with(&format!("attachment; filename=\"The-Cartographer-s-Apprentice-{id}.epub\"")), "{disposition}");
+        let bytes = response.bytes().await.unwrap();
+        assert_eq!(&bytes[..4], b"PK\x03\x04");
+        assert_eq!(&bytes[30..38], b"mimetype", "the mimetype entry comes first");
+
+        let (status, headers, text) = s.get(&format!("/works/{id}/download.txt")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert!(text.starts_with("The Cartographer's Apprentice\nby Tamsin_Reed\n"), "{text}");
+        assert!(text.contains("Chapter 3:"));
+        let (status, _, html) = s.get(&format!("/works/{id}/download.html")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<a href=\"#chapter-3\">"));
+
+        for missing in [format!("/works/{id}/download.pdf"), format!("/works/{id}/other.epub"), "/works/99999/download.epub".into()] {
+            let (status, _, page) = s.get(&missing).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+            assert!(page.contains("<h1"), "a friendly page for {missing}");
+        }
+    })
+    .await;
+}

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod authors;
+pub mod downloads;
 pub mod home;
 pub mod search;
 pub mod series;

@@ -48,6 +48,8 @@ struct WorkPage {
     chapters: Vec<ChapterView>,
     previous_chapter: Option<String>,
     next_chapter: Option<String>,
+    /// The take-away copies (EPUB, HTML, text).
+    downloads: Vec<Link>,
 }
 
 impl WorkPage {
@@ -168,5 +170,9 @@ async fn page(app: &AppState, prefs: &Prefs, work: i64, view: WorkView, place: O
         chapters,
         previous_chapter,
         next_chapter,
+        downloads: ficarchive_export::Format::ALL
+            .iter()
+            .map(|f| Link { url: format!("/works/{work}/download.{}", f.extension()), name: f.label().to_string() })
+            .collect(),
     })
 }
