@@ -18,7 +18,7 @@
 //! `chapterorigtitle`.
 
 use crate::render::{self, Markup, escaped};
-use crate::{Book, cover, language, tag_label, utc_timestamp, w3c_date};
+use crate::{Book, language, tag_label, utc_timestamp, w3c_date};
 use ficarchive_model::{Block, Chapter, sha256_hex};
 use ficarchive_store::{ChapterEntry, TagKind};
 use std::io::{Cursor, Write};
@@ -80,7 +80,7 @@ pub fn write(book: &Book) -> Vec<u8> {
             id: "cover-image".into(),
             media_type: "image/svg+xml",
             properties: Some("cover-image"),
-            content: cover::svg(&book.card.title, &byline, &book.tags(TagKind::Fandom).join(", ")).into_bytes(),
+            content: crate::cover_svg(&book.card).into_bytes(),
             spine: false,
         },
         page.item("cover.xhtml", "cover", "Cover", "", &cover_body(book, &byline)),

@@ -51,12 +51,9 @@ impl Book {
         self.card.tags_of(kind).map(|t| t.name.as_str()).collect()
     }
 
-    /// `Author One & Author Two`, or `Anonymous` when no author is credited.
+    /// See [`byline`].
     pub fn byline(&self) -> String {
-        if self.card.authors.is_empty() {
-            return "Anonymous".into();
-        }
-        self.card.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" & ")
+        byline(&self.card)
     }
 
     /// `Complete`, `In progress` or `Unknown`.
@@ -136,6 +133,20 @@ pub fn tag_label(kind: TagKind) -> &'static str {
         TagKind::Character => "Characters",
         TagKind::Freeform => "Additional Tags",
     }
+}
+
+/// `Author One & Author Two`, or `Anonymous` when no author is credited.
+pub fn byline(card: &WorkCard) -> String {
+    if card.authors.is_empty() {
+        return "Anonymous".into();
+    }
+    card.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" & ")
+}
+
+/// The cover of a work (see [`cover::svg`]): title, byline, fandoms.
+pub fn cover_svg(card: &WorkCard) -> String {
+    let fandoms = card.tags_of(TagKind::Fandom).map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+    cover::svg(&card.title, &byline(card), &fandoms)
 }
 
 /// A take-away format.

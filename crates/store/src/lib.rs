@@ -260,7 +260,13 @@ impl Archive {
     /// id): a name-based UUID of the work id within the archive's UUID. A work updated in
     /// place keeps its id and so its identifier.
     pub fn work_uuid(&self, work: i64) -> uuid::Uuid {
-        uuid::Uuid::new_v5(&self.uuid, format!("work/{work}").as_bytes())
+        self.name_uuid(&format!("work/{work}"))
+    }
+
+    /// A permanent identifier for anything the archive names (`work/12`, `opds/recent`): a
+    /// name-based UUID within the archive's UUID.
+    pub fn name_uuid(&self, name: &str) -> uuid::Uuid {
+        uuid::Uuid::new_v5(&self.uuid, name.as_bytes())
     }
 
     /// Reads the archive's UUID, writing a new random one the first time. Two programs opening

@@ -345,6 +345,28 @@ impl Archive {
         rows.iter().map(|r| Ok((TagLink { id: r.try_get(0)?, kind, name: r.try_get(1)? }, count(r.try_get(2)?)))).collect()
     }
 
+    /// Every series with its number of works, by name.
+    pub async fn series_index(&self) -> Result<Vec<(SeriesLink, u64)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, COUNT(sw.work_id) FROM series s JOIN series_works sw ON sw.series_id = s.id \
+             GROUP BY s.id, s.name ORDER BY s.name, s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((SeriesLink { id: r.try_get(0)?, name: r.try_get(1)?, part: None }, count(r.try_get(2)?)))).collect()
+    }
+
+    /// Every credited author with their number of works, by name.
+    pub async fn author_index(&self) -> Result<Vec<(AuthorLink, u64)>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.name, COUNT(wa.work_id) FROM authors a JOIN work_authors wa ON wa.author_id = a.id \
+             GROUP BY a.id, a.name ORDER BY a.name, a.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((AuthorLink { id: r.try_get(0)?, name: r.try_get(1)? }, count(r.try_get(2)?)))).collect()
+    }
+
     /// The canonical tag a tag id stands for (a synonym's id gives its canonical tag).
     pub async fn canonical_tag(&self, id: i64) -> Result<Option<TagLink>> {
         let row =

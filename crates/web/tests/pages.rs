@@ -437,3 +437,40 @@ async fn the_work_page_offers_downloads_that_are_whole_books() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_opds_catalog_escapes_what_it_lists_and_refuses_bad_addresses() {
+    on_both(async |s: &Server| {
+        let (status, headers, recent) = s.get("/opds/recent").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/atom+xml;profile=opds-catalog;kind=acquisition");
+        assert!(recent.contains("<opensearch:totalResults>7</opensearch:totalResults>"), "{recent}");
+        assert!(!recent.contains("<script") && !recent.contains("<img") && !recent.contains("<svg onload"), "{recent}");
+        assert!(recent.contains("&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Night Shift"), "{recent}");
+
+        // A fandom facet narrows to that fandom, and says how many works it holds.
+        let (_, _, works) = s.get("/opds/works").await;
+        let facet = works.lines().find(|l| l.contains("title=\"Buffy the Vampire Slayer\"")).expect("a Buffy facet");
+        assert!(facet.contains("opds:facetGroup=\"Fandoms\" opds:activeFacet=\"false\" thr:count=\"2\""), "{facet}");
+        let href = facet.split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        let (_, _, buffy) = s.get(&href).await;
+        assert_eq!(buffy.matches("<entry>").count(), 2, "{buffy}");
+        assert!(buffy.contains("opds:facetGroup=\"Fandoms\" opds:activeFacet=\"true\""));
+
+        let (status, headers, description) = s.get("/opds/search.xml").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/opensearchdescription+xml");
+        assert!(description.contains("/opds/works?q={searchTerms}\"/>"), "{description}");
+
+        for (path, expected) in [
+            ("/opds/authors/99999", StatusCode::NOT_FOUND),
+            ("/opds/series/abc", StatusCode::NOT_FOUND),
+            ("/opds/recent?page=0", StatusCode::BAD_REQUEST),
+            ("/opds/fandoms?page=x", StatusCode::BAD_REQUEST),
+            ("/opds/works?q=%22unclosed", StatusCode::BAD_REQUEST),
+        ] {
+            assert_eq!(s.get(path).await.0, expected, "{path}");
+        }
+    })
+    .await;
+}

@@ -9,11 +9,18 @@ use axum::response::{IntoResponse, Response};
 use ficarchive_export::{Book, Format};
 use std::sync::Arc;
 
-/// The download for `download.EXT`.
+/// The download for `download.EXT`, or the cover for `cover.svg` (the EPUB's cover, which
+/// the OPDS catalog shows).
 pub async fn download(State(app): State<Arc<AppState>>, Path((segment, file)): Path<(String, String)>) -> Result<Response, WebError> {
     let not_found = || WebError::NotFound("There is nothing at this address.".into());
-    let format = file.strip_prefix("download.").and_then(Format::from_extension).ok_or_else(not_found)?;
     let work = id(&segment, "work")?;
+    if file == "cover.svg" {
+        let card =
+            app.archive.work_cards(&[work]).await?.pop().ok_or_else(|| WebError::NotFound("There is no work with this id.".into()))?;
+        let svg = ficarchive_export::cover_svg(&card);
+        return Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))], svg).into_response());
+    }
+    let format = file.strip_prefix("download.").and_then(Format::from_extension).ok_or_else(not_found)?;
     let book =
         Book::load(&app.archive, work, &app.name).await?.ok_or_else(|| WebError::NotFound("There is no work with this id.".into()))?;
     let bytes = ficarchive_export::write(&book, format);

@@ -5,6 +5,7 @@ pub mod api;
 pub mod authors;
 pub mod downloads;
 pub mod home;
+pub mod opds;
 pub mod search;
 pub mod series;
 pub mod tags;
