@@ -33,6 +33,24 @@ const NAVIGATION_PAGE: usize = 100;
 /// Works per page of an acquisition feed.
 const ACQUISITION_PAGE: u32 = 25;
 
+/// An entry of a navigation feed.
+struct Section<'a> {
+    /// Name for the entry's id.
+    name: String,
+    title: &'a str,
+    href: String,
+    /// The media type of the feed it leads to.
+    kind: &'static str,
+    content: String,
+    /// Works behind it, when counted.
+    count: Option<u64>,
+}
+
+/// `12 works`.
+fn works_count(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "work" } else { "works" })
+}
+
 /// A feed being written.
 struct Feed {
     /// Name for the feed's id (`opds/recent`).
@@ -55,16 +73,17 @@ impl Feed {
     }
 
     /// A navigation entry: a link to another feed.
-    fn navigation_entry(&mut self, app: &AppState, name: &str, title: &str, href: &str, kind: &str, content: &str, count: Option<u64>) {
-        let count = count.map(|n| format!(" thr:count=\"{n}\"")).unwrap_or_default();
+    fn navigation_entry(&mut self, app: &AppState, section: Section<'_>) {
+        let count = section.count.map(|n| format!(" thr:count=\"{n}\"")).unwrap_or_default();
         self.entries.push_str(&format!(
             "<entry>\n<title>{}</title>\n<id>urn:uuid:{}</id>\n<updated>{}</updated>\n<content type=\"text\">{}</content>\n\
-             <link rel=\"subsection\" href=\"{}\" type=\"{kind}\"{count}/>\n</entry>\n",
-            escaped(title),
-            app.archive.name_uuid(name),
+             <link rel=\"subsection\" href=\"{}\" type=\"{}\"{count}/>\n</entry>\n",
+            escaped(section.title),
+            app.archive.name_uuid(&section.name),
             now(),
-            escaped(content),
-            escaped(href),
+            escaped(&section.content),
+            escaped(&section.href),
+            section.kind,
         ));
     }
 
@@ -133,7 +152,7 @@ pub async fn root(State(app): State<Arc<AppState>>) -> Result<Response, WebError
         ("opds/authors", "Authors", "/opds/authors", NAVIGATION, "Works by author.".into()),
     ];
     for (name, title, href, kind, content) in sections {
-        feed.navigation_entry(&app, name, title, href, kind, &content, None);
+        feed.navigation_entry(&app, Section { name: name.into(), title, href: href.into(), kind, content, count: None });
     }
     Ok(feed.response(&app))
 }
@@ -177,16 +196,15 @@ async fn tag_navigation(app: &AppState, raw: Option<&str>, kind: TagKind, base: 
     let (mut feed, tags) =
         navigation_page(&format!("opds/{}", kind.as_str()), tag_label(kind), app.archive.tag_index(kind).await?, raw, base)?;
     for (tag, count) in tags {
-        let content = format!("{count} {}", if count == 1 { "work" } else { "works" });
-        feed.navigation_entry(
-            app,
-            &format!("opds/tag/{}", tag.id),
-            &tag.name,
-            &tag_feed_url(kind, &tag.name),
-            ACQUISITION,
-            &content,
-            Some(count),
-        );
+        let section = Section {
+            name: format!("opds/tag/{}", tag.id),
+            title: &tag.name,
+            href: tag_feed_url(kind, &tag.name),
+            kind: ACQUISITION,
+            content: works_count(count),
+            count: Some(count),
+        };
+        feed.navigation_entry(app, section);
     }
     Ok(feed.response(app))
 }
@@ -204,16 +222,15 @@ pub async fn series_index(State(app): State<Arc<AppState>>, RawQuery(raw): RawQu
     let base = "/opds/series";
     let (mut feed, series) = navigation_page("opds/series", "Series", app.archive.series_index().await?, raw.as_deref(), base)?;
     for (link, count) in series {
-        let content = format!("{count} {}", if count == 1 { "work" } else { "works" });
-        feed.navigation_entry(
-            &app,
-            &format!("opds/series/{}", link.id),
-            &link.name,
-            &format!("/opds/series/{}", link.id),
-            ACQUISITION,
-            &content,
-            Some(count),
-        );
+        let section = Section {
+            name: format!("opds/series/{}", link.id),
+            title: &link.name,
+            href: format!("/opds/series/{}", link.id),
+            kind: ACQUISITION,
+            content: works_count(count),
+            count: Some(count),
+        };
+        feed.navigation_entry(&app, section);
     }
     Ok(feed.response(&app))
 }
@@ -223,16 +240,15 @@ pub async fn author_index(State(app): State<Arc<AppState>>, RawQuery(raw): RawQu
     let base = "/opds/authors";
     let (mut feed, authors) = navigation_page("opds/authors", "Authors", app.archive.author_index().await?, raw.as_deref(), base)?;
     for (link, count) in authors {
-        let content = format!("{count} {}", if count == 1 { "work" } else { "works" });
-        feed.navigation_entry(
-            &app,
-            &format!("opds/authors/{}", link.id),
-            &link.name,
-            &format!("/opds/authors/{}", link.id),
-            ACQUISITION,
-            &content,
-            Some(count),
-        );
+        let section = Section {
+            name: format!("opds/authors/{}", link.id),
+            title: &link.name,
+            href: format!("/opds/authors/{}", link.id),
+            kind: ACQUISITION,
+            content: works_count(count),
+            count: Some(count),
+        };
+        feed.navigation_entry(&app, section);
     }
     Ok(feed.response(&app))
 }
