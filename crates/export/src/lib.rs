@@ -16,8 +16,8 @@ pub mod language;
 pub mod render;
 pub mod text;
 
-use ficarchive_model::Chapter;
-use ficarchive_store::{Archive, ChapterEntry, StoreError, TagKind, WorkCard};
+use ficarchive_model::{Chapter, Work};
+use ficarchive_store::{Archive, AuthorLink, ChapterEntry, SeriesLink, StoreError, TagKind, TagLink, WorkCard};
 
 /// A work with everything a take-away copy shows.
 #[derive(Debug, Clone)]
@@ -45,6 +45,59 @@ impl Book {
             end_notes: view.end_notes,
             chapters,
         }))
+    }
+
+    /// A book straight from a parsed work, with its tags as stated (not wrangled): for
+    /// exporting without an archive, and for benches.
+    pub fn from_work(work: &Work, id: i64, identifier: &str, publisher: &str) -> Book {
+        let mut tags = Vec::new();
+        let stated: [(TagKind, &[String]); 6] = [
+            (TagKind::Fandom, &work.fandoms),
+            (TagKind::Warning, &work.warnings),
+            (TagKind::Category, &work.categories),
+            (TagKind::Relationship, &work.relationships),
+            (TagKind::Character, &work.characters),
+            (TagKind::Freeform, &work.freeform_tags),
+        ];
+        tags.push(TagLink { id: 0, kind: TagKind::Rating, name: work.rating.normalized.as_str().to_string() });
+        for (kind, names) in stated {
+            tags.extend(names.iter().map(|name| TagLink { id: 0, kind, name: name.clone() }));
+        }
+        tags.sort_by_key(|t| TagKind::ALL.iter().position(|k| *k == t.kind));
+        let chapters: Vec<(ChapterEntry, Chapter)> = work
+            .chapters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let entry = ChapterEntry { place: i as u32 + 1, number: c.number, title: c.title.clone(), words: c.words() };
+                (entry, c.clone())
+            })
+            .collect();
+        let card = WorkCard {
+            id,
+            title: work.display_title().to_string(),
+            authors: work.authors.iter().map(|name| AuthorLink { id: 0, name: name.clone() }).collect(),
+            rating: work.rating.normalized.as_str().to_string(),
+            tags,
+            summary: work.summary.clone(),
+            words: chapters.iter().map(|(e, _)| e.words).sum(),
+            chapters: chapters.iter().filter(|(_, c)| c.has_text()).count() as u32,
+            chapters_total: work.chapters_total,
+            complete: work.complete,
+            language: work.language.clone(),
+            published: work.published.clone(),
+            updated: work.updated.clone(),
+            series: work.series.iter().map(|s| SeriesLink { id: 0, name: s.name.clone(), part: s.part }).collect(),
+            modified_at: 0,
+        };
+        Book {
+            identifier: identifier.to_string(),
+            publisher: publisher.to_string(),
+            card,
+            notes: work.notes.clone(),
+            end_notes: work.end_notes.clone(),
+            chapters,
+        }
     }
 
     pub fn tags(&self, kind: TagKind) -> Vec<&str> {
