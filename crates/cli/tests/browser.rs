@@ -5,10 +5,10 @@
 //! Needs Node.js, Java and Debian's `chromium` (`.ci/run` installs Chromium); the npm packages
 //! are installed here from `web-tests/package-lock.json` when missing.
 
-mod support;
+mod common;
 
+use common::{Demo, repo, require, web_tests};
 use std::process::Command;
-use support::{Demo, repo, require, web_tests};
 
 #[test]
 fn the_demo_archive_passes_the_browser_accessibility_and_html_checks() {

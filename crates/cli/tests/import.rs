@@ -2,7 +2,7 @@
 
 use ficarchive_store::Location;
 use ficarchive_testkit::TestArchive;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod common;
 use common::{ficarchive, fixtures, report};
@@ -88,4 +88,42 @@ fn a_dry_run_reports_and_creates_nothing() {
     assert!(!dir.exists(), "a dry run must not create the archive");
     let (ok, _, stderr) = ficarchive(&t.location, &["stats"]);
     assert!(!ok && stderr.contains("no archive"), "{stderr}");
+}
+
+/// A calibre-style folder of books: every example work exported as EPUB, plus a hostile book
+/// whose entry climbs out of the archive. The good books import (with their chapters, tags
+/// and text searchable); the hostile one is refused with its reason; nothing else is lost.
+#[tokio::test]
+async fn a_folder_of_epub_books_imports_and_a_hostile_one_is_refused() {
+    let source = TestArchive::sqlite();
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    report(&source.location, &["import", "--json", examples.to_str().unwrap()]);
+    let shelf = tempfile::tempdir().unwrap();
+    let (ok, written, stderr) = ficarchive(&source.location, &["export", "--all", "--name", "Shelf", "-o", shelf.path().to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert_eq!(written.lines().count(), 6, "{written}");
+
+    // A zip whose second entry is named `../../outside.xhtml`.
+    let mut hostile = std::fs::read(written.lines().next().unwrap()).unwrap();
+    let at = hostile.windows(22).position(|w| w == b"META-INF/container.xml").unwrap();
+    hostile[at..at + 22].copy_from_slice(b"../../../container.xml");
+    let central = hostile.windows(22).rposition(|w| w == b"META-INF/container.xml").unwrap();
+    hostile[central..central + 22].copy_from_slice(b"../../../container.xml");
+    std::fs::write(shelf.path().join("hostile.epub"), hostile).unwrap();
+
+    for t in TestArchive::both().await {
+        let r = report(&t.location, &["import", "--json", shelf.path().to_str().unwrap()]);
+        assert_eq!(r["new"], 6, "{}: {r}", t.name);
+        let failed = r["failed"].as_array().unwrap();
+        assert_eq!(failed.len(), 1, "{r}");
+        let reason = failed[0]["reason"].as_str().unwrap();
+        assert!(reason.contains("EPUB refused") && reason.contains("points outside the book"), "{reason}");
+
+        let stats = report(&t.location, &["stats", "--json"]);
+        assert_eq!(stats["chapters"].as_u64(), Some(10), "{}: {stats}", t.name);
+        let hits = report(&t.location, &["search", "--json", "--include", "relationship:Hermione Granger/Luna Lovegood", "compass"]);
+        assert_eq!(hits["total"], 1, "{hits}");
+        assert_eq!(hits["hits"][0]["title"], "The Cartographer's Apprentice");
+        t.finish().await;
+    }
 }

@@ -2,10 +2,10 @@
 //! `ficarchive demo` with Readium's OPDS client library (r2-opds-js) and follows the links from
 //! the root down to the books; every EPUB it downloads must then pass epubcheck.
 
-mod support;
+mod common;
 
+use common::{Demo, repo, require, web_tests};
 use std::process::Command;
-use support::{Demo, repo, require, web_tests};
 
 #[test]
 fn an_opds_client_walks_from_the_root_to_valid_books() {

@@ -36,7 +36,7 @@ fn main() {
     );
 
     // Ours: the long work, 20 times; the typical works, all of them, 3 times.
-    let (long_each, long_bytes) = time_each(&[long.clone()], 20);
+    let (long_each, long_bytes) = time_each(std::slice::from_ref(&long), 20);
     println!("ficarchive EPUB, long work:    {:8.2} ms per work ({:.1} MB book)", ms(long_each), long_bytes as f64 / 1e6);
     let (typical_each, typical_bytes) = time_each(&typical, 3);
     println!(

@@ -118,11 +118,16 @@ impl Book {
         }
     }
 
-    /// `3/3`, `2/?` (AO3's chapter count).
+    /// `3/3`, `2/?` (AO3's chapter count), or just `2` when neither the total nor the status
+    /// is known (`2/?` would say "in progress").
     pub fn chapter_count(&self) -> String {
-        let total = self.card.chapters_total.map(|t| t.to_string());
-        let total = total.unwrap_or_else(|| if self.card.complete == Some(true) { self.chapters.len().to_string() } else { "?".into() });
-        format!("{}/{total}", self.chapters.len())
+        let posted = self.chapters.len();
+        match (self.card.chapters_total, self.card.complete) {
+            (Some(total), _) => format!("{posted}/{total}"),
+            (None, Some(true)) => format!("{posted}/{posted}"),
+            (None, Some(false)) => format!("{posted}/?"),
+            (None, None) => posted.to_string(),
+        }
     }
 
     /// The labelled metadata fans expect on a title page, in FanFicFare's order; empty values

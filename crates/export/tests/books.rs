@@ -61,8 +61,8 @@ fn edge_works() -> Vec<Work> {
     let long_chapter = |n: u32| {
         let mut blocks = Vec::new();
         for p in 0..50 {
-            blocks.push(paragraph(&sentence.repeat(10)));
-            if p % 10 == 9 {
+            blocks.push(paragraph(sentence.repeat(10).trim()));
+            if p % 10 == 9 && p < 49 {
                 blocks.push(Block::SceneBreak);
             }
         }
@@ -103,7 +103,11 @@ fn edge_works() -> Vec<Work> {
         "Ночной маяк",
         "Анна Петрова",
         Some("Русский"),
-        vec![chapter(1, None, vec![paragraph("Она поднялась на маяк и зажгла свет. Корабли шли домой."), Block::SceneBreak])],
+        vec![chapter(
+            1,
+            None,
+            vec![paragraph("Она поднялась на маяк и зажгла свет. Корабли шли домой."), Block::SceneBreak, paragraph("Утром маяк погас.")],
+        )],
     );
     let hebrew =
         work("מגדלור בלילה", "נועה לוי", Some("עברית"), vec![chapter(1, None, vec![paragraph("היא עלתה למגדלור והדליקה את האור.")])]);
@@ -402,4 +406,34 @@ async fn text_and_html_copies_read_like_the_work() {
     assert!(txt.contains("Chapters: 3/5\n"), "{txt}");
     assert!(txt.contains("Status: In progress\n"), "{txt}");
     assert!(txt.contains("(This chapter has no text.)"), "{txt}");
+}
+
+#[tokio::test]
+async fn importing_an_exported_book_gives_back_the_work() {
+    let t = TestArchive::sqlite();
+    let archive = Archive::open(&t.location).await.unwrap();
+    let ids = fill(&archive).await;
+    for book in books(&archive, &ids).await {
+        let name = format!("{}.epub", book.file_stem());
+        let work = ficarchive_parse::parse_file(&name, &ficarchive_export::write(&book, Format::Epub))
+            .unwrap_or_else(|e| panic!("{name} does not import: {e}"));
+        let title = &book.card.title;
+        assert_eq!(work.title.as_deref(), Some(title.as_str()), "{name}");
+        let authors: Vec<&str> = book.card.authors.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(work.authors, authors, "{title}");
+        assert_eq!(work.fandoms, book.tags(ficarchive_store::TagKind::Fandom), "{title}");
+        assert_eq!(work.relationships, book.tags(ficarchive_store::TagKind::Relationship), "{title}");
+        assert_eq!(work.characters, book.tags(ficarchive_store::TagKind::Character), "{title}");
+        assert_eq!(work.chapters.len(), book.chapters.len(), "{title}: chapters");
+        for ((entry, original), read) in book.chapters.iter().zip(&work.chapters) {
+            // (Compared without printing: a chapter can be 50,000 words.)
+            assert!(read.body.plain_text() == original.body.plain_text(), "{title}: the text of chapter {} differs", entry.place);
+            assert!(read.notes.plain_text() == original.notes.plain_text(), "{title}: the notes of chapter {} differ", entry.place);
+        }
+        assert_eq!(work.words(), book.card.words, "{title}: words");
+        assert_eq!(work.complete, book.card.complete, "{title}: completion");
+        let series: Vec<(String, Option<u32>)> = work.series.iter().map(|s| (s.name.clone(), s.part)).collect();
+        let expected: Vec<(String, Option<u32>)> = book.card.series.iter().take(1).map(|s| (s.name.clone(), s.part.or(Some(1)))).collect();
+        assert_eq!(series, expected, "{title}: series");
+    }
 }

@@ -40,6 +40,12 @@ pub struct Draft {
 
 const AO3_CATEGORIES: &[&str] = &["f/f", "f/m", "m/m", "gen", "multi", "other", "slash", "het", "femslash", "m/f"];
 
+/// Whether every item of a `Category:` value is an AO3 category (`F/M, Gen`).
+pub fn is_ao3_category_list(value: &str) -> bool {
+    let items = split_list(value);
+    !items.is_empty() && items.iter().all(|i| AO3_CATEGORIES.contains(&i.to_lowercase().as_str()))
+}
+
 static SERIES_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?i)\bpart\s+(?:of\s+)?(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s+of\s+(?:\d{1,3}|\w+))?\s+(?:in|of)\s+(?:the\s+|my\s+)?(?:(?:fanfic|fic|story|stories|series)\s+)?["“'‘]?(?P<name>[^,.;!?()"“”\n]{2,80}?)["”'’]?(?:\s+series)?\s*(?:[,.;!?()\n]|$)"#,
@@ -248,10 +254,9 @@ impl Draft {
                 }
             }
             Key::Category => {
-                let items = split_list(value);
-                if !items.is_empty() && items.iter().all(|i| AO3_CATEGORIES.contains(&i.to_lowercase().as_str())) {
+                if is_ao3_category_list(value) {
                     if self.work.categories.is_empty() {
-                        self.work.categories = items;
+                        self.work.categories = split_list(value);
                     }
                 } else {
                     self.set_extra("category", value);

@@ -12,6 +12,7 @@
 
 pub mod dates;
 pub mod draft;
+pub mod epub;
 pub mod group;
 pub mod header;
 pub mod html;
@@ -35,6 +36,8 @@ pub enum Format {
     Markdown,
     /// A pandoc `metadata.yaml` describing the files beside it.
     PandocMetadata,
+    /// An EPUB book (a zip, read from memory by [`epub`]).
+    Epub,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +48,8 @@ pub enum ParseError {
     Decode(ficarchive_decode::DecodeError),
     /// A metadata file that could not be read as YAML.
     Metadata(String),
+    /// An EPUB that is broken or hostile (the reason says which bound it broke).
+    Epub(String),
 }
 
 impl std::fmt::Display for ParseError {
@@ -55,6 +60,7 @@ impl std::fmt::Display for ParseError {
             }
             ParseError::Decode(e) => write!(f, "{e}"),
             ParseError::Metadata(e) => write!(f, "unreadable metadata file: {e}"),
+            ParseError::Epub(e) => write!(f, "EPUB refused: {e}"),
         }
     }
 }
@@ -76,6 +82,9 @@ pub struct Outcome {
 }
 
 pub fn detect_format(path: &str, bytes: &[u8]) -> Format {
+    if epub::is_epub(path, bytes) {
+        return Format::Epub;
+    }
     let lower = path.to_lowercase();
     let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
     match ext {
@@ -121,6 +130,16 @@ pub fn parse_hashed_file(path: &str, bytes: &[u8], sha256: String) -> Result<Wor
         return Err(ParseError::TooLarge { bytes: bytes.len() });
     }
     let format = detect_format(path, bytes);
+    if format == Format::Epub {
+        let mut draft = Draft::new();
+        let layout = epub::extract(bytes, &mut draft)?;
+        let mut work = draft.finish(file_stem(path));
+        work.source.paths = vec![path.to_string()];
+        work.source.sha256 = vec![sha256];
+        work.source.format = layout.to_string();
+        work.source.encoding = "utf-8".to_string();
+        return Ok(work);
+    }
     let decoded = ficarchive_decode::decode(bytes, format == Format::Html).map_err(ParseError::Decode)?;
     let mut draft = Draft::new();
     let layout = match format {
@@ -147,6 +166,7 @@ pub fn parse_hashed_file(path: &str, bytes: &[u8], sha256: String) -> Result<Wor
                 "markdown"
             }
         },
+        Format::Epub => unreachable!("EPUB books are read above"),
         Format::Text | Format::PandocMetadata => {
             let parts = story::parse(lines::from_plain_text(&decoded.text), &story::Options::default());
             let layout = if parts.header.is_some() { "text-header-block" } else { "text" };

@@ -48,7 +48,10 @@ fn invalid_utf8_is_decoded_with_a_diagnostic() {
 fn binary_and_empty_files_are_clear_errors() {
     assert_eq!(parse_file("e.txt", b"").unwrap_err().to_string(), "the file is empty");
     let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00";
-    assert!(parse_file("book.epub", zip).unwrap_err().to_string().contains("ZIP archive"));
+    assert!(parse_file("files.zip", zip).unwrap_err().to_string().contains("ZIP archive"));
+    // A book cut short is read as a book, and refused as one.
+    let error = parse_file("book.epub", zip).unwrap_err().to_string();
+    assert!(error.contains("EPUB refused: not a readable zip archive"), "{error}");
 }
 
 #[test]
