@@ -33,6 +33,8 @@ pub const MAX_ENTRY_BYTES: u64 = 64 << 20;
 pub const MAX_TOTAL_BYTES: u64 = 512 << 20;
 /// Largest packing ratio of a sizeable entry; text packs about 3:1, a bomb thousands to one.
 pub const MAX_RATIO: u64 = 200;
+/// How an entry that unpacks to more than its header said is reported.
+const SIZE_LIE: &str = "unpacks to more than its stated size";
 
 /// Whether the bytes are a zip whose first entry is EPUB's `mimetype` (or the name says so).
 pub fn is_epub(path: &str, bytes: &[u8]) -> bool {
@@ -82,7 +84,7 @@ impl<'a> Book<'a> {
         let mut out = Vec::with_capacity(entry.size().min(MAX_ENTRY_BYTES) as usize);
         entry.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut out).map_err(|e| refused(format!("`{name}` cannot be unpacked ({e})")))?;
         if out.len() as u64 > MAX_ENTRY_BYTES {
-            return Err(refused(format!("`{name}` unpacks to more than its stated size")));
+            return Err(refused(format!("`{name}` {SIZE_LIE}")));
         }
         Ok(out)
     }
@@ -410,7 +412,16 @@ pub fn extract(bytes: &[u8], draft: &mut Draft) -> Result<&'static str, ParseErr
             continue;
         }
         let path = resolve(&opf_dir, href);
-        let text = book.text(&path)?;
+        // A chapter file that is missing or cannot be decoded is left out with a diagnostic;
+        // a lie about an entry's size still refuses the book (it is hostile, not broken).
+        let text = match book.text(&path) {
+            Ok(text) => text,
+            Err(ParseError::Epub(reason)) if reason.contains(SIZE_LIE) => return Err(ParseError::Epub(reason)),
+            Err(e) => {
+                draft.work.diagnostics.push(format!("`{path}` was left out: {e}"));
+                continue;
+            }
+        };
         let doc = Html::parse_document(&text);
         match role(&path, properties, &doc) {
             Role::Skip => {}

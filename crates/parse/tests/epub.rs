@@ -139,6 +139,23 @@ fn a_minimal_book_reads() {
 }
 
 #[test]
+fn a_missing_or_empty_chapter_file_is_left_out_with_a_diagnostic() {
+    let opf = br#"<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Gaps</dc:title></metadata><manifest><item id="a" href="a.xhtml" media-type="application/xhtml+xml"/><item id="b" href="b.xhtml" media-type="application/xhtml+xml"/><item id="c" href="c.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="a"/><itemref idref="b"/><itemref idref="c"/></spine></package>"#;
+    let chapter = xhtml("", "<p>The one chapter that survived.</p>");
+    let bytes = book(&[
+        ("META-INF/container.xml", CONTAINER.as_bytes()),
+        ("OEBPS/content.opf", opf),
+        ("OEBPS/a.xhtml", b""),
+        ("OEBPS/c.xhtml", &chapter),
+    ]);
+    let work = parse_file("gaps.epub", &bytes).expect("the rest of the book reads");
+    assert_eq!(work.chapters.len(), 1);
+    assert_eq!(work.chapters[0].body.plain_text(), "The one chapter that survived.");
+    assert!(work.diagnostics.iter().any(|d| d.contains("OEBPS/a.xhtml") && d.contains("left out")), "{:?}", work.diagnostics);
+    assert!(work.diagnostics.iter().any(|d| d.contains("OEBPS/b.xhtml") && d.contains("missing")), "{:?}", work.diagnostics);
+}
+
+#[test]
 fn hostile_and_broken_books_are_refused_with_the_reason() {
     // A zip bomb: 200 MB of zeros packed into a few hundred kilobytes.
     let zeros = vec![0u8; 200 << 20];

@@ -433,18 +433,21 @@ fn facts(card: &WorkCard) -> String {
 }
 
 /// `/opds/search.xml`: the OpenSearch description. Its template is absolute (built from the
-/// request's Host), because OpenSearch clients do not resolve relative templates.
+/// request's Host and, behind a proxy, `X-Forwarded-Proto`), because OpenSearch clients do not
+/// resolve relative templates.
 pub async fn opensearch(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
         .unwrap_or("localhost");
+    // Behind a TLS-terminating proxy the request arrives as plain HTTP.
+    let scheme = if headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes() == b"https") { "https" } else { "http" };
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n\
          <ShortName>{}</ShortName>\n<Description>Search the works of {}: their text, titles, summaries and tags.</Description>\n\
          <InputEncoding>UTF-8</InputEncoding>\n<OutputEncoding>UTF-8</OutputEncoding>\n\
-         <Url type=\"{ACQUISITION}\" template=\"http://{host}/opds/works?q={{searchTerms}}\"/>\n</OpenSearchDescription>\n",
+         <Url type=\"{ACQUISITION}\" template=\"{scheme}://{host}/opds/works?q={{searchTerms}}\"/>\n</OpenSearchDescription>\n",
         escaped(&app.name.chars().take(16).collect::<String>()),
         escaped(&app.name),
     );
