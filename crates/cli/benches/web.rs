@@ -163,10 +163,10 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx runs (Debian package nginx)");
-        let base = format!("http://127.0.0.1:{port}");
+        let nginx = Nginx { child, base: format!("http://127.0.0.1:{port}") };
         for _ in 0..100 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Nginx { child, base };
+                return nginx;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
