@@ -17,7 +17,7 @@
 
 use crate::draft::{Draft, is_ao3_category_list};
 use crate::header::{Field, Key, label_line, split_fields};
-use crate::html::{element_lines, element_lines_skipping, first, sel, text_of};
+use crate::html::{element_lines, element_lines_skipping, first, first_in, sel, text_of};
 use crate::{ParseError, story};
 use ficarchive_model::Chapter;
 use quick_xml::events::{BytesStart, Event};
@@ -379,26 +379,13 @@ pub fn extract(bytes: &[u8], draft: &mut Draft) -> Result<&'static str, ParseErr
     let opf_dir = folder_of(&opf_path).to_string();
     let labels = toc_labels(&mut book, &package, &opf_dir);
 
-    // The package's own metadata first: it is what the book says it is.
-    if let Some(title) = &package.title {
-        draft.set_title(title);
+    // AO3's downloads are its HTML download converted by calibre: the preface, chapters and
+    // afterword keep AO3's structure across the spine's files, which the AO3 reader knows.
+    if let Some(layout) = ao3_download(&mut book, &package, &opf_dir, draft)? {
+        apply_package(&package, draft);
+        return Ok(layout);
     }
-    for (name, role) in &package.creators {
-        if role.as_deref().is_none_or(|r| r == "aut") {
-            draft.add_authors(name);
-        }
-    }
-    if let Some(language) = &package.language {
-        draft.work.language = Some(language.clone());
-    }
-    if let Some(description) = &package.description {
-        // Descriptions are often HTML (calibre, FanFicFare).
-        let text = crate::html::paragraphs_of(Html::parse_fragment(description).root_element());
-        draft.set_summary(if text.trim().is_empty() { description } else { &text });
-    }
-    if let Some((name, part)) = &package.series {
-        draft.add_series(name, *part);
-    }
+    apply_package(&package, draft);
 
     let mut chapter_sources: Vec<Option<String>> = Vec::new();
     let mut last_identity: Option<String> = None;
@@ -516,6 +503,64 @@ pub fn extract(bytes: &[u8], draft: &mut Draft) -> Result<&'static str, ParseErr
         draft.work.published = package.date.clone();
     }
     Ok(layout)
+}
+
+/// The package's metadata, where the draft has nothing yet (the draft's setters never
+/// overwrite).
+fn apply_package(package: &Package, draft: &mut Draft) {
+    if let Some(title) = &package.title {
+        draft.set_title(title);
+    }
+    if draft.work.authors.is_empty() {
+        draft.work.authors =
+            package.creators.iter().filter(|(_, role)| role.as_deref().is_none_or(|r| r == "aut")).map(|(name, _)| name.clone()).collect();
+    }
+    if let Some(language) = &package.language
+        && draft.work.language.is_none()
+    {
+        draft.work.language = Some(language.clone());
+    }
+    if let Some(description) = &package.description {
+        // Descriptions are often HTML (calibre, FanFicFare).
+        let text = crate::html::paragraphs_of(Html::parse_fragment(description).root_element());
+        draft.set_summary(if text.trim().is_empty() { description } else { &text });
+    }
+    if let Some((name, part)) = &package.series
+        && draft.work.series.is_empty()
+    {
+        draft.add_series(name, *part);
+    }
+}
+
+/// An AO3 download: the spine's documents joined into one page and read by the AO3 reader;
+/// `None` when the book is not one.
+fn ao3_download(book: &mut Book<'_>, package: &Package, opf_dir: &str, draft: &mut Draft) -> Result<Option<&'static str>, ParseError> {
+    let mut bodies = String::new();
+    let mut is_ao3 = false;
+    for id in &package.spine {
+        let Some((href, media, _)) = package.manifest.get(id) else { continue };
+        if !media.contains("html") {
+            continue;
+        }
+        let Ok(text) = book.text(&resolve(opf_dir, href)) else { continue };
+        let doc = Html::parse_document(&text);
+        if let Some(body) = first(&doc, &sel("body")) {
+            is_ao3 |= first_in(body, &sel("div#preface dl.tags")).is_some();
+            bodies.push_str(&body.inner_html());
+        }
+        // The preface comes first; a book without it in its first pages is not AO3's.
+        if !is_ao3 && bodies.len() > 200_000 {
+            return Ok(None);
+        }
+    }
+    if !is_ao3 {
+        return Ok(None);
+    }
+    let page = format!("<!DOCTYPE html><html><head><title></title></head><body>{bodies}</body></html>");
+    Ok(Some(match crate::html::extract(&page, draft) {
+        "ao3-download" => "epub-ao3",
+        _ => "epub",
+    }))
 }
 
 /// A chapter file's chapter: its title from the heading in its text, else the contents entry

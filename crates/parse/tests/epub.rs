@@ -114,6 +114,49 @@ fn a_fanficfare_book_becomes_a_work_with_its_labelled_fields_and_chapter_sources
     assert_eq!(work.source.format, "epub-fanficfare");
 }
 
+/// An AO3 download (AO3's HTML download converted to EPUB): preface, chapters and afterword in
+/// AO3's markup, over two spine files.
+#[test]
+fn an_ao3_download_is_read_with_its_tags_chapters_and_notes() {
+    let opf = br#"<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="2.0" unique-identifier="u"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="u">x</dc:identifier><dc:title>Salt Letters</dc:title><dc:creator>Sable_Wren</dc:creator><dc:subject>Letters</dc:subject></metadata><manifest><item id="a" href="salt_split_000.xhtml" media-type="application/xhtml+xml"/><item id="b" href="salt_split_001.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="a"/><itemref idref="b"/></spine></package>"#;
+    let preface = xhtml(
+        "",
+        r##"<div id="preface"><p class="message"><b>Salt Letters</b><br/><a href="https://archiveofourown.org/works/55501">https://archiveofourown.org/works/55501</a></p>
+<div class="meta"><dl class="tags"><dt>Rating:</dt><dd><a href="#">General Audiences</a></dd><dt>Archive Warning:</dt><dd><a href="#">No Archive Warnings Apply</a></dd>
+<dt>Fandom:</dt><dd><a href="#">Original Work</a></dd><dt>Relationship:</dt><dd><a href="#">Ada/Morwen</a></dd><dt>Character:</dt><dd><a href="#">Ada</a>, <a href="#">Morwen</a></dd>
+<dt>Additional Tags:</dt><dd><a href="#">Letters</a></dd><dt>Language:</dt><dd>English</dd><dt>Stats:</dt><dd>Published: 2021-03-01 Completed: 2021-04-02 Words: 31 Chapters: 2/2</dd></dl>
+<h1>Salt Letters</h1><div class="byline">by <a rel="author" href="#">Sable_Wren</a></div><p>Summary</p><blockquote class="userstuff"><p>Two keepers write across a bay.</p></blockquote></div></div>"##,
+    );
+    let chapters = xhtml(
+        "",
+        r#"<div id="chapters"><div class="meta group"><h2 class="heading">Chapter 1: Low Tide</h2></div><div class="userstuff"><p>The first letter came in a bottle, corked with wax.</p></div>
+<div class="meta group"><h2 class="heading">Chapter 2: High Tide</h2><p>Chapter Notes</p><blockquote class="userstuff"><p>Shorter, sorry.</p></blockquote></div><div class="userstuff"><p>The second came by gull, which was worse.</p></div></div>
+<div id="afterword"><div class="meta"><p>End Notes</p><blockquote class="userstuff"><p>Thanks for reading.</p></blockquote></div></div>"#,
+    );
+    let bytes = book(&[
+        ("META-INF/container.xml", CONTAINER.as_bytes()),
+        ("OEBPS/content.opf", opf),
+        ("OEBPS/salt_split_000.xhtml", &preface),
+        ("OEBPS/salt_split_001.xhtml", &chapters),
+    ]);
+    let work = parse_file("Salt Letters.epub", &bytes).expect("reads");
+    assert_eq!(work.source.format, "epub-ao3");
+    assert_eq!(work.title.as_deref(), Some("Salt Letters"));
+    assert_eq!(work.authors, ["Sable_Wren"]);
+    assert_eq!(work.site_id.as_deref(), Some("ao3:55501"));
+    assert_eq!(
+        (work.fandoms.as_slice(), work.relationships.as_slice()),
+        (&["Original Work".to_string()][..], &["Ada/Morwen".to_string()][..])
+    );
+    assert_eq!(work.characters, ["Ada", "Morwen"]);
+    assert_eq!(work.complete, Some(true));
+    assert_eq!(work.chapters.len(), 2);
+    assert_eq!(work.chapters[1].title.as_deref(), Some("High Tide"));
+    assert_eq!(work.chapters[1].notes.plain_text(), "Shorter, sorry.");
+    assert_eq!(work.chapters[1].body.plain_text(), "The second came by gull, which was worse.");
+    assert_eq!(work.end_notes.as_deref(), Some("Thanks for reading."));
+}
+
 fn refusal(bytes: &[u8]) -> String {
     match parse_file("hostile.epub", bytes) {
         Err(ParseError::Epub(reason)) => reason,
