@@ -251,6 +251,19 @@ impl Archive {
         self.dialect
     }
 
+    /// A value that changes whenever another connection has changed the archive, for caches
+    /// of what the archive holds (the web reader's pages). SQLite's `data_version` changes
+    /// exactly then. On PostgreSQL the write-ahead log position is used: it moves with every
+    /// committed change (and with unrelated writes to the cluster, which only costs a cache
+    /// refill, never a stale page).
+    pub async fn change_marker(&self) -> Result<i64> {
+        let sql = match self.dialect {
+            Dialect::Sqlite => "PRAGMA data_version",
+            Dialect::Postgres => "SELECT CAST(pg_current_wal_lsn() - CAST('0/0' AS pg_lsn) AS BIGINT)",
+        };
+        Ok(sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await?)
+    }
+
     /// The archive's UUID, chosen at random when the archive was created.
     pub fn uuid(&self) -> uuid::Uuid {
         self.uuid

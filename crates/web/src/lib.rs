@@ -13,6 +13,7 @@
 //! number of servers can answer for one PostgreSQL archive.
 
 pub mod assets;
+pub mod cache;
 pub mod layout;
 pub mod pages;
 pub mod prefs;
@@ -42,7 +43,12 @@ pub struct AppState {
     pub assets: assets::Assets,
     /// The archive's name, shown in every page's header.
     pub name: String,
+    /// Rendered pages (see [`cache`]).
+    pub pages: cache::PageCache,
 }
+
+/// The most bytes of rendered pages kept in memory.
+const PAGE_CACHE_BYTES: usize = 64 << 20;
 
 impl AppState {
     /// Opens the search side for serving. Works still queued for the index are taken in first
@@ -54,17 +60,36 @@ impl AppState {
             writer.catch_up_if_free(&archive).await?;
         }
         let searcher = Searcher::open(&archive)?;
-        Ok(AppState { archive, searcher, assets: assets::Assets::new(), name: name.to_string() })
+        let pages = cache::PageCache::new(PAGE_CACHE_BYTES);
+        Ok(AppState { archive, searcher, assets: assets::Assets::new(), name: name.to_string(), pages })
     }
 }
 
 /// Reloads the index every `every`, so works imported by another process appear without a
-/// restart.
+/// restart, and empties the page cache when the archive has changed.
 pub async fn refresh_index(app: Arc<AppState>, every: Duration) {
     let mut tick = tokio::time::interval(every);
+    let mut marker = None;
     loop {
         tick.tick().await;
-        app.searcher.reload();
+        refresh(&app, &mut marker).await;
+    }
+}
+
+/// One refresh: the index reloaded, and the page cache emptied when the archive's change
+/// marker moved since `marker` (the last one seen).
+pub async fn refresh(app: &AppState, marker: &mut Option<i64>) {
+    app.searcher.reload();
+    match app.archive.change_marker().await {
+        Ok(now) if *marker != Some(now) => {
+            if marker.is_some() {
+                app.pages.clear();
+            }
+            *marker = Some(now);
+        }
+        Ok(_) => {}
+        // Unknown state: keep nothing that could be stale.
+        Err(_) => app.pages.clear(),
     }
 }
 
@@ -168,9 +193,25 @@ const MAX_HASHED_BODY: usize = 32 * 1024 * 1024;
 /// Conditional GET: a page's ETag is the hash of its bytes (so it changes exactly when the
 /// page does, whatever changed it: the work, the templates, the reader's settings), and a
 /// request that already has those bytes gets `304 Not Modified` without the body.
-async fn conditional_get(request: Request, next: Next) -> Response {
+///
+/// Pages are served from the page cache when it holds them ([`cache`]), and kept there after
+/// they are rendered, with their ETag.
+async fn conditional_get(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
     let known = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let key = (*request.method() == Method::GET).then(|| page_key(&request));
+    if let Some(page) = key.as_deref().and_then(|k| app.pages.get(k)) {
+        if etag_matches(known.as_ref(), &page.etag) {
+            return not_modified(page.etag.clone());
+        }
+        let mut response = Response::new(Body::from(page.body.clone()));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, page.content_type.clone());
+        headers.insert(header::ETAG, page.etag.clone());
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+        return response;
+    }
     let response = next.run(request).await;
     let hashable = response.status() == StatusCode::OK && is_page_or_json(&response);
     if !is_read || !hashable {
@@ -182,23 +223,40 @@ async fn conditional_get(request: Request, next: Next) -> Response {
     };
     let tag = format!("W/\"{}\"", &ficarchive_model::sha256_hex(&bytes)[..24]);
     let etag = HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    if let Some(key) = key
+        && !parts.headers.contains_key(header::SET_COOKIE)
+        && let Some(content_type) = parts.headers.get(header::CONTENT_TYPE)
+    {
+        app.pages.insert(key, cache::CachedPage { content_type: content_type.clone(), etag: etag.clone(), body: bytes.clone() });
+    }
+    if etag_matches(known.as_ref(), &etag) {
+        return not_modified(etag);
+    }
     parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     parts.headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
-    let matches = known.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(',').map(str::trim).any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/"))
-    });
-    if matches {
-        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
-            if let Some(v) = parts.headers.get(&name) {
-                not_modified.headers_mut().insert(name, v.clone());
-            }
-        }
-        not_modified.headers_mut().insert(header::ETAG, etag);
-        return not_modified;
-    }
     parts.headers.insert(header::ETAG, etag);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// What a page depends on besides the archive: address, reading settings, host and scheme.
+fn page_key(request: &Request) -> String {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let settings = prefs::Prefs::from_headers(request.headers()).classes();
+    format!("{}\n{settings}\n{}\n{}", request.uri(), header("host"), header("x-forwarded-proto"))
+}
+
+fn etag_matches(known: Option<&HeaderValue>, etag: &HeaderValue) -> bool {
+    let tag = etag.to_str().unwrap_or("").trim_start_matches("W/");
+    known.and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').map(str::trim).any(|c| c == "*" || c.trim_start_matches("W/") == tag))
+}
+
+fn not_modified(etag: HeaderValue) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    response
 }
 
 /// The most bytes of request headers accepted. hyper bounds its read buffer, but a header
@@ -248,7 +306,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/opds/authors/{id}", get(pages::opds::author))
         .merge(pages::api::routes())
         .fallback(|| async { WebError::NotFound("There is nothing at this address.".into()) })
-        .layer(middleware::from_fn(conditional_get))
+        .layer(middleware::from_fn_with_state(app.clone(), conditional_get))
         .layer(middleware::from_fn_with_state(app.clone(), error_pages))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(middleware::from_fn(bounded_headers))

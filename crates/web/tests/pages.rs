@@ -20,6 +20,7 @@ Then she wrote <iframe src=\"javascript:alert(6)\"></iframe> and went home.\n";
 struct Server {
     base: String,
     client: reqwest::Client,
+    app: Arc<AppState>,
     archive: TestArchive,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -32,9 +33,9 @@ async fn start(t: TestArchive, limits: Limits) -> Server {
     let app = Arc::new(AppState::new(archive, "Test Archive").await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(ficarchive_web::serve(listener, ficarchive_web::router(app), limits, std::future::pending()));
+    let task = tokio::spawn(ficarchive_web::serve(listener, ficarchive_web::router(app.clone()), limits, std::future::pending()));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Server { base, client, archive: t, task }
+    Server { base, client, app, archive: t, task }
 }
 
 impl Server {
@@ -471,6 +472,36 @@ async fn the_opds_catalog_escapes_what_it_lists_and_refuses_bad_addresses() {
         ] {
             assert_eq!(s.get(path).await.0, expected, "{path}");
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_are_kept_until_the_archive_changes() {
+    on_both(async |s: &Server| {
+        let mut marker = None;
+        ficarchive_web::refresh(&s.app, &mut marker).await;
+        let (_, first_headers, home) = s.get("/").await;
+        assert!(home.contains("7 works."));
+        let (_, again_headers, again) = s.get("/").await;
+        assert_eq!(again, home, "the same page from the cache");
+        assert_eq!(first_headers[header::ETAG], again_headers[header::ETAG]);
+        let (status, _, _) = s.get_with("/", &[("if-none-match", first_headers[header::ETAG].to_str().unwrap())]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "a cached page still answers conditional requests");
+        let (_, _, dark) = s.get_with("/", &[("cookie", "reader=theme-dark")]).await;
+        assert!(dark.contains("theme-dark") && !home.contains("theme-dark"), "reading settings are part of the key");
+
+        // Another process (here, another connection) imports a work.
+        let writer = Archive::open(&s.archive.location).await.unwrap();
+        let extra = (
+            "late.txt".to_string(),
+            b"Title: Late Arrival\nAuthor: Someone New\nFandom: Original Work\n\nShe came in after closing.\n".to_vec(),
+        );
+        ficarchive_testkit::import_files(&writer, &[extra]).await;
+        writer.close().await;
+        ficarchive_web::refresh(&s.app, &mut marker).await;
+        let (_, _, fresh) = s.get("/").await;
+        assert!(fresh.contains("8 works.") && fresh.contains("Late Arrival"), "the change empties the cache: {fresh}");
     })
     .await;
 }

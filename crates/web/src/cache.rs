@@ -1,0 +1,101 @@
+//! Rendered pages kept in memory, so that a page read again costs a lookup instead of a dozen
+//! queries and a render (a chapter of a popular work is read over and over).
+//!
+//! What a page shows depends only on its address, the reader's settings cookie, the Host and
+//! forwarded scheme (the OPDS search description), and the archive; the key holds the first
+//! ones and [`crate::refresh_index`] empties the cache whenever the archive changes
+//! (`Archive::change_marker`), so a page is never older than the refresh interval. Only
+//! complete `200` answers without a `Set-Cookie` are kept. The cache is bounded by bytes:
+//! when a page would go over, everything is dropped and it fills again with what is read.
+
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// Pages larger than this are not kept.
+pub const MAX_PAGE_BYTES: usize = 1 << 20;
+
+/// One kept answer.
+pub struct CachedPage {
+    pub content_type: HeaderValue,
+    pub etag: HeaderValue,
+    pub body: Bytes,
+}
+
+pub struct PageCache {
+    pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+    bytes: AtomicUsize,
+    limit: usize,
+}
+
+impl PageCache {
+    pub fn new(limit: usize) -> PageCache {
+        PageCache { pages: RwLock::new(HashMap::new()), bytes: AtomicUsize::new(0), limit }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+        self.pages.read().ok()?.get(key).cloned()
+    }
+
+    pub fn insert(&self, key: String, page: CachedPage) {
+        let size = key.len() + page.body.len();
+        if page.body.len() > MAX_PAGE_BYTES || size > self.limit {
+            return;
+        }
+        let Ok(mut pages) = self.pages.write() else { return };
+        if self.bytes.load(Ordering::Relaxed) + size > self.limit {
+            pages.clear();
+            self.bytes.store(0, Ordering::Relaxed);
+        }
+        if let Some(old) = pages.insert(key, Arc::new(page)) {
+            self.bytes.fetch_sub(old.body.len(), Ordering::Relaxed);
+        }
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut pages) = self.pages.write() {
+            pages.clear();
+            self.bytes.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pages.read().map_or(0, |p| p.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(body: &str) -> CachedPage {
+        CachedPage {
+            content_type: HeaderValue::from_static("text/html"),
+            etag: HeaderValue::from_static("W/\"x\""),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_cache_keeps_pages_within_its_byte_bound() {
+        let cache = PageCache::new(100);
+        cache.insert("a".into(), page(&"x".repeat(40)));
+        cache.insert("b".into(), page(&"y".repeat(40)));
+        assert_eq!(cache.get("a").unwrap().body.len(), 40);
+        assert_eq!(cache.len(), 2);
+        // A third page would pass the bound: the cache starts again with it alone.
+        cache.insert("c".into(), page(&"z".repeat(40)));
+        assert!(cache.get("a").is_none() && cache.get("c").is_some());
+        cache.insert("huge".into(), page(&"h".repeat(200)));
+        assert!(cache.get("huge").is_none(), "a page over the whole bound is never kept");
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+}
