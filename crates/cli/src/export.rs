@@ -3,7 +3,6 @@
 use anyhow::{Context, Result};
 use ficarchive_export::{Book, Format};
 use ficarchive_query::{SearchRequest, parse_query};
-use ficarchive_search::Searcher;
 use ficarchive_store::Archive;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,9 +59,8 @@ pub async fn export(archive: &Archive, args: &ExportArgs, out: &mut impl Write) 
 
 /// Every work matching the query, best first.
 async fn matching(archive: &Archive, text: &str) -> Result<Vec<i64>> {
-    let query = parse_query(text).map_err(|e| anyhow::anyhow!("{e}\n  {text}\n  {}^", " ".repeat(e.column.saturating_sub(1))))?;
-    let mut searcher = Searcher::open(archive)?;
-    searcher.catch_up_if_free(archive).await?;
+    let query = parse_query(text).map_err(|e| anyhow::anyhow!(crate::search::describe_query_error(text, &e)))?;
+    let searcher = crate::search::searcher(archive).await?;
     let mut request = SearchRequest::new(query);
     request.per_page = ficarchive_query::MAX_PER_PAGE;
     let mut ids = Vec::new();

@@ -128,13 +128,13 @@ impl SearchArgs {
 }
 
 /// The query with a caret under the problem.
-fn describe_query_error(text: &str, e: &QueryError) -> String {
+pub(crate) fn describe_query_error(text: &str, e: &QueryError) -> String {
     format!("{e}\n  {text}\n  {}^", " ".repeat(e.column.saturating_sub(1)))
 }
 
 /// Opens the search side and takes in any works still queued (unless another process is
 /// writing the index right now).
-async fn searcher(archive: &Archive) -> Result<Searcher> {
+pub(crate) async fn searcher(archive: &Archive) -> Result<Searcher> {
     let mut searcher = Searcher::open(archive)?;
     searcher.catch_up_if_free(archive).await?;
     Ok(searcher)

@@ -94,7 +94,7 @@ pub fn write(book: &Book) -> Vec<u8> {
     let single = book.chapters.len() <= 1;
     for (entry, chapter) in &book.chapters {
         let heading = if single && entry.title.is_none() { book.card.title.clone() } else { entry.label() };
-        let files = chapter_files(book, entry, chapter, &heading);
+        let files = chapter_files(entry, chapter, &heading);
         toc.push(TocEntry { href: files[0].0.clone(), label: heading.clone() });
         for (i, (href, body)) in files.into_iter().enumerate() {
             let head = chapter_head(book, entry, chapter);
@@ -221,7 +221,7 @@ fn chapter_head(book: &Book, entry: &ChapterEntry, chapter: &Chapter) -> String 
 }
 
 /// A chapter's files as (href, body): one, or more when its text is very long.
-fn chapter_files(_book: &Book, entry: &ChapterEntry, chapter: &Chapter, heading: &str) -> Vec<(String, String)> {
+fn chapter_files(entry: &ChapterEntry, chapter: &Chapter, heading: &str) -> Vec<(String, String)> {
     let base = format!("chapter-{:03}", entry.place);
     let mut parts: Vec<String> = Vec::new();
     let mut current = String::new();

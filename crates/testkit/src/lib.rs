@@ -114,3 +114,17 @@ pub async fn import_files(archive: &Archive, files: &[(String, Vec<u8>)]) -> Vec
     }
     ids
 }
+
+/// Runs epubcheck (`FICARCHIVE_EPUBCHECK_JAR`, else Debian's jar) on a book and fails the test
+/// unless it reports zero errors and zero warnings. A missing Java or epubcheck fails too:
+/// `.ci/run` installs both, and the check is never skipped.
+pub fn assert_epubcheck_passes(book: &std::path::Path) {
+    let jar = std::env::var("FICARCHIVE_EPUBCHECK_JAR").unwrap_or_else(|_| "/usr/share/java/epubcheck.jar".into());
+    let out = std::process::Command::new("java")
+        .args(["-jar", &jar, "--failonwarnings"])
+        .arg(book)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run epubcheck with java (installed by .ci/run): {e}"));
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && report.contains("No errors or warnings detected"), "{}:\n{report}", book.display());
+}

@@ -191,22 +191,33 @@ fn tag_feed_url(kind: TagKind, name: &str) -> String {
     format!("/opds/works?{query}")
 }
 
-/// `/opds/fandoms` and `/opds/ratings`: one entry per canonical tag, with its work count.
-async fn tag_navigation(app: &AppState, raw: Option<&str>, kind: TagKind, base: &str) -> Result<Response, WebError> {
-    let (mut feed, tags) =
-        navigation_page(&format!("opds/{}", kind.as_str()), tag_label(kind), app.archive.tag_index(kind).await?, raw, base)?;
-    for (tag, count) in tags {
-        let section = Section {
-            name: format!("opds/tag/{}", tag.id),
-            title: &tag.name,
-            href: tag_feed_url(kind, &tag.name),
-            kind: ACQUISITION,
-            content: works_count(count),
-            count: Some(count),
-        };
+/// One entry of a counted navigation list: (name for its id, title, address, works).
+type CountedEntry = (String, String, String, u64);
+
+/// A navigation feed over a counted list (fandoms, ratings, series, authors), each entry
+/// leading to an acquisition feed of its works.
+fn counted_navigation(
+    app: &AppState,
+    raw: Option<&str>,
+    name: &str,
+    title: &str,
+    base: &str,
+    entries: Vec<CountedEntry>,
+) -> Result<Response, WebError> {
+    let (mut feed, entries) = navigation_page(name, title, entries, raw, base)?;
+    for (name, title, href, count) in entries {
+        let section = Section { name, title: &title, href, kind: ACQUISITION, content: works_count(count), count: Some(count) };
         feed.navigation_entry(app, section);
     }
     Ok(feed.response(app))
+}
+
+/// `/opds/fandoms` and `/opds/ratings`: one entry per canonical tag, with its work count.
+async fn tag_navigation(app: &AppState, raw: Option<&str>, kind: TagKind, base: &str) -> Result<Response, WebError> {
+    let entries = app.archive.tag_index(kind).await?.into_iter();
+    let entries =
+        entries.map(|(tag, count)| (format!("opds/tag/{}", tag.id), tag.name.clone(), tag_feed_url(kind, &tag.name), count)).collect();
+    counted_navigation(app, raw, &format!("opds/{}", kind.as_str()), tag_label(kind), base, entries)
 }
 
 pub async fn fandoms(State(app): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
@@ -219,38 +230,16 @@ pub async fn ratings(State(app): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
 
 /// `/opds/series`: every series.
 pub async fn series_index(State(app): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    let base = "/opds/series";
-    let (mut feed, series) = navigation_page("opds/series", "Series", app.archive.series_index().await?, raw.as_deref(), base)?;
-    for (link, count) in series {
-        let section = Section {
-            name: format!("opds/series/{}", link.id),
-            title: &link.name,
-            href: format!("/opds/series/{}", link.id),
-            kind: ACQUISITION,
-            content: works_count(count),
-            count: Some(count),
-        };
-        feed.navigation_entry(&app, section);
-    }
-    Ok(feed.response(&app))
+    let entries = app.archive.series_index().await?.into_iter();
+    let entries = entries.map(|(s, count)| (format!("opds/series/{}", s.id), s.name, format!("/opds/series/{}", s.id), count)).collect();
+    counted_navigation(&app, raw.as_deref(), "opds/series", "Series", "/opds/series", entries)
 }
 
 /// `/opds/authors`: every credited author.
 pub async fn author_index(State(app): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    let base = "/opds/authors";
-    let (mut feed, authors) = navigation_page("opds/authors", "Authors", app.archive.author_index().await?, raw.as_deref(), base)?;
-    for (link, count) in authors {
-        let section = Section {
-            name: format!("opds/authors/{}", link.id),
-            title: &link.name,
-            href: format!("/opds/authors/{}", link.id),
-            kind: ACQUISITION,
-            content: works_count(count),
-            count: Some(count),
-        };
-        feed.navigation_entry(&app, section);
-    }
-    Ok(feed.response(&app))
+    let entries = app.archive.author_index().await?.into_iter();
+    let entries = entries.map(|(a, count)| (format!("opds/authors/{}", a.id), a.name, format!("/opds/authors/{}", a.id), count)).collect();
+    counted_navigation(&app, raw.as_deref(), "opds/authors", "Authors", "/opds/authors", entries)
 }
 
 /// `/opds/series/ID`: a series' works in reading order.
