@@ -68,6 +68,9 @@ try {
   await page.getByRole("link", { name: "Next chapter" }).first().click();
   expect(page.url().endsWith("/chapters/2"), "Next chapter goes to chapter 2");
   pageTypes.set("chapter", page.url());
+  // The arrow keys are handled by app.js, loaded with `defer`: press only once the page has
+  // loaded (the click above returns when the URL changes, which can be before that).
+  await page.waitForLoadState("load");
   await page.keyboard.press("ArrowRight");
   await page.waitForURL(/\/chapters\/3$/);
   expect(await page.getByText("By spring the north wall").isVisible(), "the right arrow key opens chapter 3");
