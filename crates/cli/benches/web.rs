@@ -7,7 +7,8 @@
 //! imported once into `target/bench-archive/WORKS-SEED`; both are reused.
 //!
 //! It prints, for each server: wrk's throughput and latency percentiles at full load (2
-//! threads, 64 connections, 10 s); then the latency percentiles at a constant 1,000 requests
+//! threads, 64 connections), in rounds that alternate between the servers, with the server's
+//! CPU time per request, and the medians; then the latency percentiles at a constant 1,000 requests
 //! per second (measured from when each request was due, so a stall counts for every request
 //! it delays); then the ficarchive server's peak memory.
 
@@ -21,6 +22,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 const SEED: u64 = 42;
 const RATE: u64 = 1000;
 const RATE_SECONDS: u64 = 10;
+const ROUNDS: usize = 5;
+const WRK_SECONDS: u64 = 6;
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -45,12 +48,34 @@ fn main() {
     let theirs = format!("{}/chapter.html", nginx.base);
     assert_eq!(get(&nginx.base, "/chapter.html"), page, "nginx serves the same bytes");
 
-    let (our_rps, our_latency) = wrk(&ours);
-    let (nginx_rps, nginx_latency) = wrk(&theirs);
-    println!("full load (wrk -t2 -c64 -d10s):");
-    println!("  ficarchive  {our_rps:>9.0} req/s   latency {our_latency}");
-    println!("  nginx       {nginx_rps:>9.0} req/s   latency {nginx_latency}");
-    println!("  ficarchive reaches {:.0}% of nginx's throughput", 100.0 * our_rps / nginx_rps);
+    // Rounds alternate between the two servers, so that a noisy neighbour on a shared machine
+    // slows both alike; the medians are compared.
+    println!("full load (wrk -t2 -c64 -d{WRK_SECONDS}s, {ROUNDS} alternating rounds; server CPU time per request):");
+    let mut rounds: [Vec<Wrk>; 2] = [Vec::new(), Vec::new()];
+    let nginx_processes = nginx.processes();
+    for round in 1..=ROUNDS {
+        for (side, (name, url, pids)) in
+            [("ficarchive", &ours, vec![server.child.id()]), ("nginx", &theirs, nginx_processes.clone())].into_iter().enumerate()
+        {
+            let run = wrk(url, &pids);
+            println!(
+                "  round {round}  {name:<10} {:>9.0} req/s   p50 {}  p99 {}   {:5.1} µs CPU/request",
+                run.rps, run.p50, run.p99, run.cpu_per_request_us
+            );
+            rounds[side].push(run);
+        }
+    }
+    let median = |runs: &mut Vec<Wrk>, by: fn(&Wrk) -> f64| {
+        runs.sort_by(|a, b| by(a).total_cmp(&by(b)));
+        by(&runs[runs.len() / 2])
+    };
+    let [ours_runs, nginx_runs] = &mut rounds;
+    let (our_rps, nginx_rps) = (median(ours_runs, |r| r.rps), median(nginx_runs, |r| r.rps));
+    let (our_cpu, nginx_cpu) = (median(ours_runs, |r| r.cpu_per_request_us), median(nginx_runs, |r| r.cpu_per_request_us));
+    println!(
+        "  medians: ficarchive {our_rps:.0} req/s, {our_cpu:.1} µs CPU/request; nginx {nginx_rps:.0} req/s, {nginx_cpu:.1} µs CPU/request"
+    );
+    println!("  ficarchive reaches {:.0}% of nginx's throughput (medians)", 100.0 * our_rps / nginx_rps);
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     println!("constant {RATE} req/s for {RATE_SECONDS} s (latency from when each request was due):");
@@ -174,6 +199,23 @@ impl Nginx {
     }
 }
 
+impl Nginx {
+    /// The master and its workers (the processes whose parent is the master).
+    fn processes(&self) -> Vec<u32> {
+        let master = self.child.id();
+        let mut pids = vec![master];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let parent = stat[stat.rfind(')').map_or(0, |i| i + 1)..].split_whitespace().nth(1).and_then(|v| v.parse::<u32>().ok());
+            if parent == Some(master) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+}
+
 impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGTERM lets the master stop its workers (SIGKILL would leave them running).
@@ -195,16 +237,47 @@ fn get(base: &str, path: &str) -> Vec<u8> {
     response[split..].to_vec()
 }
 
-/// wrk at full load: (requests per second, `p50 … p99 …`).
-fn wrk(url: &str) -> (f64, String) {
-    let out = Command::new("wrk").args(["-t2", "-c64", "-d10s", "--latency", url]).output().expect("wrk runs (Debian package wrk)");
+/// One wrk run at full load.
+struct Wrk {
+    rps: f64,
+    p50: String,
+    p99: String,
+    /// User and system CPU time the server processes spent per request answered.
+    cpu_per_request_us: f64,
+}
+
+/// wrk at full load against `url`, with the CPU time of the server processes `pids`.
+fn wrk(url: &str, pids: &[u32]) -> Wrk {
+    let before = cpu_seconds(pids);
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{WRK_SECONDS}s"), "--latency", url])
+        .output()
+        .expect("wrk runs (Debian package wrk)");
+    let cpu = cpu_seconds(pids) - before;
     let text = String::from_utf8_lossy(&out.stdout);
     let rps = text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0.0);
+    let requests: f64 =
+        text.lines().find(|l| l.contains("requests in")).and_then(|l| l.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
     let percentile =
-        |p: &str| text.lines().find(|l| l.trim_start().starts_with(p)).map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string());
-    let latency = format!("p50 {}  p99 {}", percentile("50%").unwrap_or_default(), percentile("99%").unwrap_or_default());
-    assert!(rps > 0.0, "wrk failed: {text}");
-    (rps, latency)
+        |p: &str| text.lines().find(|l| l.trim_start().starts_with(p)).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?").to_string();
+    assert!(rps > 0.0 && requests > 0.0, "wrk failed: {text}");
+    Wrk { rps, p50: percentile("50%"), p99: percentile("99%"), cpu_per_request_us: cpu * 1e6 / requests }
+}
+
+/// User plus system CPU seconds used so far by the processes `pids` (`/proc/PID/stat`).
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // The fields after the command name (which may hold spaces) in parentheses.
+            let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+            let field = |n: usize| rest.split_whitespace().nth(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            field(11) + field(12)
+        })
+        .sum();
+    ticks as f64 / ticks_per_second
 }
 
 /// Requests at a constant rate over keep-alive connections; each latency is measured from the

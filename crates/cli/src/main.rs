@@ -112,6 +112,12 @@ enum Command {
     },
 }
 
+/// mimalloc instead of the C library's allocator: serving a cached page and parsing a file are
+/// both many small allocations, and glibc's malloc and free were a sixth of the web bench's
+/// profile.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

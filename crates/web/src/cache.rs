@@ -11,8 +11,9 @@
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Pages larger than this are not kept.
 pub const MAX_PAGE_BYTES: usize = 1 << 20;
@@ -22,6 +23,25 @@ pub struct CachedPage {
     pub content_type: HeaderValue,
     pub etag: HeaderValue,
     pub body: Bytes,
+    /// The body gzip-compressed, made the first time a client that accepts gzip asks for it
+    /// (compressing a 16 KB chapter costs more than the whole rest of a cached answer).
+    gzip: OnceLock<Bytes>,
+}
+
+impl CachedPage {
+    pub fn new(content_type: HeaderValue, etag: HeaderValue, body: Bytes) -> CachedPage {
+        CachedPage { content_type, etag, body, gzip: OnceLock::new() }
+    }
+
+    /// The gzip form of the body.
+    pub fn gzip(&self) -> &Bytes {
+        self.gzip.get_or_init(|| {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(self.body.len() / 3), flate2::Compression::default());
+            // Writing into a Vec cannot fail.
+            let _ = encoder.write_all(&self.body);
+            Bytes::from(encoder.finish().unwrap_or_default())
+        })
+    }
 }
 
 pub struct PageCache {
@@ -76,11 +96,7 @@ mod tests {
     use super::*;
 
     fn page(body: &str) -> CachedPage {
-        CachedPage {
-            content_type: HeaderValue::from_static("text/html"),
-            etag: HeaderValue::from_static("W/\"x\""),
-            body: Bytes::from(body.to_string()),
-        }
+        CachedPage::new(HeaderValue::from_static("text/html"), HeaderValue::from_static("W/\"x\""), Bytes::from(body.to_string()))
     }
 
     #[test]
@@ -97,5 +113,17 @@ mod tests {
         assert!(cache.get("huge").is_none(), "a page over the whole bound is never kept");
         cache.clear();
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn the_gzip_form_inflates_to_the_page() {
+        let text = "<p>The lamp was lit at dusk, as every night.</p>\n".repeat(200);
+        let kept = page(&text);
+        let gzip = kept.gzip();
+        assert!(gzip.len() < text.len() / 10, "{} bytes", gzip.len());
+        let mut inflated = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut inflated).unwrap();
+        assert_eq!(inflated, text);
+        assert!(std::ptr::eq(kept.gzip(), gzip), "compressed once");
     }
 }

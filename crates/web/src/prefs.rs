@@ -41,12 +41,12 @@ pub const SETTINGS: &[Setting] = &[
 /// The reader's choices, every one valid (unknown values fall back to the default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefs {
-    values: Vec<&'static str>,
+    values: [&'static str; SETTINGS.len()],
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Prefs { values: SETTINGS.iter().map(|s| s.choices[0].0).collect() }
+        Prefs { values: std::array::from_fn(|i| SETTINGS[i].choices[0].0) }
     }
 }
 
@@ -79,6 +79,11 @@ impl Prefs {
 
     pub fn get(&self, key: &str) -> &'static str {
         SETTINGS.iter().position(|s| s.key == key).map_or("", |i| self.values[i])
+    }
+
+    /// The chosen value of each setting, in [`SETTINGS`] order.
+    pub fn values(&self) -> &[&'static str] {
+        &self.values
     }
 
     /// `theme-dark`, `font-serif`, ...: each setting as `key-value`.

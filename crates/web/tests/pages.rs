@@ -491,6 +491,24 @@ async fn pages_are_kept_until_the_archive_changes() {
         let (_, _, dark) = s.get_with("/", &[("cookie", "reader=theme-dark")]).await;
         assert!(dark.contains("theme-dark") && !home.contains("theme-dark"), "reading settings are part of the key");
 
+        // A cached page carries the same headers as a rendered one, and goes out compressed
+        // to a client that asks for it.
+        for name in [header::CONTENT_SECURITY_POLICY, header::X_CONTENT_TYPE_OPTIONS, header::REFERRER_POLICY, header::X_FRAME_OPTIONS] {
+            assert_eq!(again_headers.get(&name), first_headers.get(&name), "{name}");
+            assert!(again_headers.contains_key(&name), "{name}");
+        }
+        for accept in ["gzip", "br;q=1.0, gzip;q=0.8, *;q=0.1"] {
+            let response = s.client.get(format!("{}/", s.base)).header("accept-encoding", accept).send().await.unwrap();
+            assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip", "{accept}");
+            assert!(response.headers()[header::VARY].to_str().unwrap().to_ascii_lowercase().contains("accept-encoding"));
+            let compressed = response.bytes().await.unwrap();
+            let mut inflated = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut inflated).unwrap();
+            assert_eq!(inflated, home, "the compressed page is the page");
+        }
+        let refused = s.client.get(format!("{}/", s.base)).header("accept-encoding", "gzip;q=0").send().await.unwrap();
+        assert!(!refused.headers().contains_key(header::CONTENT_ENCODING), "gzip;q=0 refuses gzip");
+
         // Another process (here, another connection) imports a work.
         let writer = Archive::open(&s.archive.location).await.unwrap();
         let extra = (
