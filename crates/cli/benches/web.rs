@@ -77,6 +77,34 @@ fn main() {
     );
     println!("  ficarchive reaches {:.0}% of nginx's throughput (medians)", 100.0 * our_rps / nginx_rps);
 
+    // The figures above are for one popular page, answered from the page cache after its first
+    // request. Pages nobody has read yet are rendered from the database: first chapters of
+    // works picked at random over the whole archive.
+    let script = root.path().join("random.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "math.randomseed(7)\nrequest = function()\n  return wrk.format(\"GET\", \"/works/\" .. math.random(1, {works}) .. \"/chapters/1\")\nend\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{WRK_SECONDS}s"), "--latency", "-s"])
+        .arg(&script)
+        .arg(&base)
+        .output()
+        .expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines().find(|l| l.trim_start().starts_with(prefix)).unwrap_or("").split_whitespace().nth(1).unwrap_or("?").to_string()
+    };
+    println!(
+        "random first chapters (mostly not cached yet): ficarchive {} req/s   p50 {}  p99 {}",
+        field("Requests/sec:"),
+        field("50%"),
+        field("99%")
+    );
+
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     println!("constant {RATE} req/s for {RATE_SECONDS} s (latency from when each request was due):");
     for (name, url) in [("ficarchive", &ours), ("nginx", &theirs)] {

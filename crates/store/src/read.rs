@@ -120,7 +120,7 @@ async fn rows_for_ids(archive: &Archive, sql: &str, ids: &[i64]) -> Result<Vec<s
     for id in ids {
         query = query.bind(*id);
     }
-    Ok(query.fetch_all(&archive.pool).await?)
+    Ok(query.fetch_all(archive.readers()).await?)
 }
 
 fn count(n: i64) -> u64 {
@@ -228,13 +228,13 @@ impl Archive {
     /// The most recently updated works (by the story's own updated or published date, then by
     /// when the archive took them in), with the number of works in all.
     pub async fn recent_works(&self, limit: u32, offset: u32) -> Result<(u64, Vec<WorkCard>)> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM works").fetch_one(&self.pool).await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM works").fetch_one(self.readers()).await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM works ORDER BY COALESCE(updated, published, '') DESC, modified_at DESC, id DESC LIMIT $1 OFFSET $2",
         )
         .bind(i64::from(limit))
         .bind(i64::from(offset))
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         Ok((count(total), self.work_cards(&ids).await?))
     }
@@ -242,7 +242,7 @@ impl Archive {
     /// A work page's metadata, chapter index and series neighbours; `None` for an unknown id.
     pub async fn work_view(&self, id: i64) -> Result<Option<WorkView>> {
         let Some(card) = self.work_cards(&[id]).await?.pop() else { return Ok(None) };
-        let row = sqlx::query("SELECT notes, end_notes FROM works WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT notes, end_notes FROM works WHERE id = $1").bind(id).fetch_one(self.readers()).await?;
         let (notes, end_notes) = (row.try_get(0)?, row.try_get(1)?);
         let chapter_index = self.chapter_index(id).await?;
         let mut series = Vec::new();
@@ -267,7 +267,7 @@ impl Archive {
              ORDER BY CASE WHEN sw.part IS NULL THEN 1 ELSE 0 END, sw.part, COALESCE(w.published, ''), w.id",
         )
         .bind(series)
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
@@ -276,7 +276,7 @@ impl Archive {
     pub async fn chapter_index(&self, work: i64) -> Result<Vec<ChapterEntry>> {
         let rows = sqlx::query("SELECT position, number, title, words FROM chapters WHERE work_id = $1 ORDER BY position")
             .bind(work)
-            .fetch_all(&self.pool)
+            .fetch_all(self.readers())
             .await?;
         rows.iter().map(chapter_entry).collect()
     }
@@ -287,7 +287,7 @@ impl Archive {
         let sql = "SELECT position, number, title, words, body, notes, end_notes FROM chapters WHERE work_id = $1 \
                    AND ($2 < 0 OR position = $2) ORDER BY position";
         let wanted = place.map_or(-1, |p| i64::from(p) - 1);
-        let rows = sqlx::query(sql).bind(work).bind(wanted).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sql).bind(work).bind(wanted).fetch_all(self.readers()).await?;
         rows.iter()
             .map(|r| {
                 let entry = chapter_entry(r)?;
@@ -306,7 +306,7 @@ impl Archive {
     /// A series and its works in reading order; `None` for an unknown id.
     pub async fn series_view(&self, id: i64) -> Result<Option<SeriesView>> {
         let Some(name) =
-            sqlx::query_scalar::<_, String>("SELECT name FROM series WHERE id = $1").bind(id).fetch_optional(&self.pool).await?
+            sqlx::query_scalar::<_, String>("SELECT name FROM series WHERE id = $1").bind(id).fetch_optional(self.readers()).await?
         else {
             return Ok(None);
         };
@@ -317,7 +317,7 @@ impl Archive {
     /// An author (as credited) and their works, most recently updated first.
     pub async fn author_view(&self, id: i64) -> Result<Option<(AuthorLink, Vec<WorkCard>)>> {
         let Some(name) =
-            sqlx::query_scalar::<_, String>("SELECT name FROM authors WHERE id = $1").bind(id).fetch_optional(&self.pool).await?
+            sqlx::query_scalar::<_, String>("SELECT name FROM authors WHERE id = $1").bind(id).fetch_optional(self.readers()).await?
         else {
             return Ok(None);
         };
@@ -326,7 +326,7 @@ impl Archive {
              ORDER BY COALESCE(w.updated, w.published, '') DESC, w.id DESC",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         Ok(Some((AuthorLink { id, name }, self.work_cards(&ids).await?)))
     }
@@ -340,7 +340,7 @@ impl Archive {
              GROUP BY c.id, c.name ORDER BY COUNT(DISTINCT wt.work_id) DESC, c.name",
         )
         .bind(kind.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         rows.iter().map(|r| Ok((TagLink { id: r.try_get(0)?, kind, name: r.try_get(1)? }, count(r.try_get(2)?)))).collect()
     }
@@ -351,7 +351,7 @@ impl Archive {
             "SELECT s.id, s.name, COUNT(sw.work_id) FROM series s JOIN series_works sw ON sw.series_id = s.id \
              GROUP BY s.id, s.name ORDER BY s.name, s.id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         rows.iter().map(|r| Ok((SeriesLink { id: r.try_get(0)?, name: r.try_get(1)?, part: None }, count(r.try_get(2)?)))).collect()
     }
@@ -362,7 +362,7 @@ impl Archive {
             "SELECT a.id, a.name, COUNT(wa.work_id) FROM authors a JOIN work_authors wa ON wa.author_id = a.id \
              GROUP BY a.id, a.name ORDER BY a.name, a.id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         rows.iter().map(|r| Ok((AuthorLink { id: r.try_get(0)?, name: r.try_get(1)? }, count(r.try_get(2)?)))).collect()
     }
@@ -372,7 +372,7 @@ impl Archive {
         let row =
             sqlx::query("SELECT c.id, c.kind, c.name FROM tags t JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) WHERE t.id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.readers())
                 .await?;
         let Some(row) = row else { return Ok(None) };
         let Some(kind) = TagKind::from_name(&row.try_get::<String, _>(1)?) else { return Ok(None) };

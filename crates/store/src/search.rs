@@ -252,7 +252,7 @@ impl Archive {
             return Ok(Vec::new());
         }
         let list = crate::read::placeholders(ids.len());
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.readers().acquire().await?;
         // Audited: the statement holds only `$n` placeholders; the ids are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, title, words FROM works WHERE id IN ({list})")));
         for id in ids {
@@ -313,7 +313,7 @@ impl Archive {
             SortKey::Title => format!("w.title_sort {direction}, w.work_id"),
             SortKey::Author => format!("w.author_sort {direction}, w.work_id"),
         };
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.readers().acquire().await?;
         let total: i64 =
             sql.bound(&format!("SELECT COUNT(*) FROM work_search w WHERE {condition}")).fetch_one(&mut *conn).await?.try_get(0)?;
         let limit = sql.next_number();
@@ -373,7 +373,7 @@ impl Archive {
 
         let mut hits = self.hit_details(&ids).await?;
         if let Some(q) = &positive {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.readers().acquire().await?;
             for hit in &mut hits {
                 let id_number = sql.next_number();
                 let options_number = id_number + 1;

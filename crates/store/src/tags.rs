@@ -135,7 +135,7 @@ impl Archive {
     /// The canonical name of a tag given in any spelling the archive holds or the dictionary
     /// knows, for filters; `None` when the archive has no such tag.
     pub async fn canonical_tag_name(&self, kind: TagKind, name: &str) -> Result<Option<String>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.readers().acquire().await?;
         let mut found = find_canonical_id(&mut conn, kind.as_str(), name).await?;
         if found.is_none() {
             // A dictionary spelling the archive has not seen yet ("Buffy" when works said "BtVS").
@@ -166,7 +166,7 @@ impl Archive {
              FROM tags c WHERE c.canonical_id IS NULL AND ($1 = '' OR c.kind = $1)",
         )
         .bind(kind.map_or("", TagKind::as_str))
-        .fetch_all(&self.pool)
+        .fetch_all(self.readers())
         .await?;
         let mut tags = rows
             .iter()
@@ -190,7 +190,7 @@ impl Archive {
         let rows = sqlx::query("SELECT id, kind FROM tags WHERE name = $1 AND ($2 = '' OR kind = $2) ORDER BY kind")
             .bind(&tag.name)
             .bind(tag.kind.map_or("", TagKind::as_str))
-            .fetch_all(&self.pool)
+            .fetch_all(self.readers())
             .await?;
         let rows: Vec<(i64, String)> = rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
         match rows.as_slice() {
@@ -205,7 +205,7 @@ impl Archive {
     }
 
     pub async fn tag_detail(&self, id: i64) -> Result<TagDetail> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.readers().acquire().await?;
         let row = sqlx::query("SELECT kind, name, canonical_id, decided_by FROM tags WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *conn)

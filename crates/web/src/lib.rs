@@ -23,7 +23,7 @@ pub use serve::{Limits, serve};
 
 use askama::Template;
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -210,13 +210,15 @@ async fn conditional_get(State(app): State<Arc<AppState>>, request: Request, nex
     let Ok(bytes) = axum::body::to_bytes(body, MAX_HASHED_BODY).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
     };
-    let tag = format!("W/\"{}\"", &ficarchive_model::sha256_hex(&bytes)[..24]);
+    let tag = format!("W/\"{:016x}\"", page_hash(&bytes));
     let etag = HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
     if let Some(key) = key
         && !parts.headers.contains_key(header::SET_COOKIE)
         && let Some(content_type) = parts.headers.get(header::CONTENT_TYPE)
     {
-        app.pages.insert(key, cache::CachedPage::new(content_type.clone(), etag.clone(), bytes.clone()));
+        // A copy of exactly the page's length: the rendered string's buffer can be twice that,
+        // and the cache's bound counts page bytes.
+        app.pages.insert(key, cache::CachedPage::new(content_type.clone(), etag.clone(), Bytes::copy_from_slice(&bytes)));
     }
     if etag_matches(known.as_ref(), &etag) {
         return not_modified(etag);
@@ -274,6 +276,16 @@ fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
         let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0));
         (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
     })
+}
+
+/// A page's fingerprint for its ETag. SipHash, not SHA-256: nobody gains by forging a
+/// collision with their own cache, and hashing was a tenth of rendering a chapter page.
+/// Deterministic (fixed keys), so every server of one archive gives a page the same ETag.
+fn page_hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 /// What a page depends on besides the archive: address, reading settings, host and scheme.
