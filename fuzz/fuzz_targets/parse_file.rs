@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         2 => "work.md",
         _ => "dir/metadata.yaml",
     };
-    let inputs = [ficarchive_parse::Input { path, bytes }, ficarchive_parse::Input { path: "dir/chapter-2.txt", bytes }];
+    let inputs = [ficarchive_parse::Input::new(path, bytes), ficarchive_parse::Input::new("dir/chapter-2.txt", bytes)];
     let outcome = ficarchive_parse::parse_inputs(&inputs);
     for work in &outcome.works {
         let _ = ficarchive_model::record::to_json(work, true);

@@ -220,7 +220,7 @@ async fn import_batch(
     if files.is_empty() {
         return Ok(());
     }
-    let inputs: Vec<Input<'_>> = files.iter().map(|f| Input { path: &f.display, bytes: &f.bytes }).collect();
+    let inputs: Vec<Input<'_>> = files.iter().map(|f| Input { path: &f.display, bytes: &f.bytes, sha256: Some(&f.sha256) }).collect();
     let outcome = ficarchive_parse::parse_inputs(&inputs);
     // Works name their files by path; look them up by path, not by scanning the batch.
     let by_path: std::collections::HashMap<&str, &ReadFile> = files.iter().map(|f| (f.display.as_str(), f)).collect();

@@ -285,7 +285,7 @@ fn parse(paths: &[PathBuf], json: bool, with_text: bool) -> Result<ExitCode> {
             Err(reason) => failures.push((display, reason)),
         }
     }
-    let inputs: Vec<Input<'_>> = loaded.iter().map(|(path, bytes)| Input { path, bytes }).collect();
+    let inputs: Vec<Input<'_>> = loaded.iter().map(|(path, bytes)| Input::new(path, bytes)).collect();
     let outcome = ficarchive_parse::parse_inputs(&inputs);
     failures.extend(outcome.errors.iter().map(|(p, e)| (p.clone(), e.to_string())));
 

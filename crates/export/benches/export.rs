@@ -143,7 +143,7 @@ fn long_book() -> Book {
 fn typical_books() -> Vec<Book> {
     let mut books = Vec::with_capacity(TYPICAL_WORKS);
     for (i, (files, _)) in ficarchive_gen::corpus::corpus(TYPICAL_WORKS, SEED).enumerate() {
-        let inputs: Vec<Input<'_>> = files.iter().map(|f| Input { path: &f.path, bytes: &f.bytes }).collect();
+        let inputs: Vec<Input<'_>> = files.iter().map(|f| Input::new(&f.path, &f.bytes)).collect();
         for work in parse_inputs(&inputs).works {
             books.push(Book::from_work(&work, i as i64 + 2, &format!("urn:uuid:00000000-0000-4000-8000-{:012}", i + 2), "bench"));
         }

@@ -72,6 +72,19 @@ impl std::error::Error for ParseError {}
 pub struct Input<'a> {
     pub path: &'a str,
     pub bytes: &'a [u8],
+    /// The bytes' sha256 (hex) when the caller has hashed them already, as the importer has;
+    /// hashed here otherwise.
+    pub sha256: Option<&'a str>,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(path: &'a str, bytes: &'a [u8]) -> Input<'a> {
+        Input { path, bytes, sha256: None }
+    }
+
+    fn sha256(&self) -> String {
+        self.sha256.map_or_else(|| sha256_hex(self.bytes), str::to_string)
+    }
 }
 
 /// What a batch of inputs gives: works (chapter files already joined) and per-file errors.
@@ -192,12 +205,12 @@ pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
     for input in inputs {
         if detect_format(input.path, input.bytes) == Format::PandocMetadata {
             match yaml::read_pandoc_metadata(input.bytes) {
-                Ok(meta) => metadata.push((input.path.to_string(), sha256_hex(input.bytes), meta)),
+                Ok(meta) => metadata.push((input.path.to_string(), input.sha256(), meta)),
                 Err(e) => outcome.errors.push((input.path.to_string(), ParseError::Metadata(e))),
             }
             continue;
         }
-        match parse_file(input.path, input.bytes) {
+        match parse_hashed_file(input.path, input.bytes, input.sha256()) {
             Ok(work) => parsed.push(work),
             Err(e) => outcome.errors.push((input.path.to_string(), e)),
         }

@@ -24,7 +24,7 @@ fn records_for(path: &Path) -> serde_json::Value {
     } else {
         files.push((path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(path).unwrap()));
     }
-    let inputs: Vec<Input<'_>> = files.iter().map(|(p, b)| Input { path: p, bytes: b }).collect();
+    let inputs: Vec<Input<'_>> = files.iter().map(|(p, b)| Input::new(p, b)).collect();
     let outcome = parse_inputs(&inputs);
     let errors: Vec<String> = outcome.errors.iter().map(|(p, e)| format!("{p}: {e}")).collect();
     serde_json::json!({

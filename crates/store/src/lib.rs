@@ -400,13 +400,15 @@ impl Archive {
     /// the archived copy of the same work (same site id, or same title and authors) updated
     /// in place. With `dry_run`, everything is worked out and then rolled back.
     pub async fn store_work(&self, run: i64, work: &Work, sources: &[SourceFile<'_>], dry_run: bool) -> Result<Stored> {
-        let compressed: Vec<Vec<u8>> = sources.iter().map(|s| compress(s.bytes)).collect::<Result<_>>()?;
+        let compressed: Vec<Vec<u8>> =
+            if dry_run { Vec::new() } else { sources.iter().map(|s| compress(s.bytes)).collect::<Result<_>>()? };
         let mut tx = self.pool.begin().await?;
         let existing = find_same_work(&mut tx, work).await?;
         let (id, stored) = match existing {
             None => {
-                let id = insert_work(&mut tx, work).await?;
-                write_parts(&mut tx, id, work).await?;
+                let words = ChapterWords::of(work);
+                let id = insert_work(&mut tx, work, &words).await?;
+                write_parts(&mut tx, id, work, &words).await?;
                 (id, Stored::New(id))
             }
             Some(id) => {
@@ -414,8 +416,9 @@ impl Archive {
                 match merge::merge(&current, work) {
                     None => (id, Stored::Unchanged(id)),
                     Some(merged) => {
-                        update_work(&mut tx, id, &merged).await?;
-                        write_parts(&mut tx, id, &merged).await?;
+                        let words = ChapterWords::of(&merged);
+                        update_work(&mut tx, id, &merged, &words).await?;
+                        write_parts(&mut tx, id, &merged, &words).await?;
                         (id, Stored::Updated(id))
                     }
                 }
@@ -556,7 +559,19 @@ fn classify_open(location: &str, e: sqlx::Error) -> StoreError {
 }
 
 fn compress(bytes: &[u8]) -> Result<Vec<u8>> {
-    zstd::encode_all(bytes, 3).map_err(|e| StoreError::Database(format!("cannot compress a source file: {e}")))
+    thread_local! {
+        // One compression context per thread, reused: setting one up for each file (its
+        // tables zeroed, its memory mapped fresh) cost more than compressing a small file.
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    let failed = |e: std::io::Error| StoreError::Database(format!("cannot compress a source file: {e}"));
+    COMPRESSOR.with_borrow_mut(|slot| {
+        let compressor = match slot {
+            Some(c) => c,
+            None => slot.insert(zstd::bulk::Compressor::new(3).map_err(failed)?),
+        };
+        compressor.compress(bytes).map_err(failed)
+    })
 }
 
 /// The key that makes two copies the same work when no site id says so: the title and the
@@ -598,7 +613,7 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Binds the 21 work columns, in the order `insert_work` and `update_work` list them as
 /// `$1..$21`: one list, so the two statements cannot drift apart.
-fn bind_work_columns<'q>(query: AnyQuery<'q>, work: &'q Work) -> AnyQuery<'q> {
+fn bind_work_columns<'q>(query: AnyQuery<'q>, work: &'q Work, words: &ChapterWords) -> AnyQuery<'q> {
     query
         .bind(work.kind.as_str())
         .bind(work.display_title())
@@ -613,7 +628,7 @@ fn bind_work_columns<'q>(query: AnyQuery<'q>, work: &'q Work) -> AnyQuery<'q> {
         .bind(work.end_notes.as_deref())
         .bind(work.chapters_total.map(i64::from))
         .bind(work.complete.map(i64::from))
-        .bind(work.words() as i64)
+        .bind(words.total() as i64)
         .bind(opt_u64(work.words_stated))
         .bind(work.published.as_deref())
         .bind(work.updated.as_deref())
@@ -623,7 +638,7 @@ fn bind_work_columns<'q>(query: AnyQuery<'q>, work: &'q Work) -> AnyQuery<'q> {
         .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
 }
 
-async fn insert_work(conn: &mut AnyConnection, work: &Work) -> Result<i64> {
+async fn insert_work(conn: &mut AnyConnection, work: &Work, words: &ChapterWords) -> Result<i64> {
     let t = now();
     let query = sqlx::query(
         "INSERT INTO works (kind, title, title_stated, identity_key, site_id, rating, rating_raw, language, summary, notes, end_notes, \
@@ -631,19 +646,32 @@ async fn insert_work(conn: &mut AnyConnection, work: &Work) -> Result<i64> {
          created_at, modified_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
     );
-    let row = bind_work_columns(query, work).bind(t).bind(t).fetch_one(&mut *conn).await?;
+    let row = bind_work_columns(query, work, words).bind(t).bind(t).fetch_one(&mut *conn).await?;
     Ok(row.try_get(0)?)
 }
 
-async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<()> {
+async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work, words: &ChapterWords) -> Result<()> {
     let query = sqlx::query(
         "UPDATE works SET kind = $1, title = $2, title_stated = $3, identity_key = $4, site_id = $5, rating = $6, rating_raw = $7, \
          language = $8, summary = $9, notes = $10, end_notes = $11, chapters_total = $12, complete = $13, words = $14, \
          words_stated = $15, published = $16, updated = $17, source_format = $18, source_encoding = $19, extra = $20, \
          diagnostics = $21, modified_at = $22 WHERE id = $23",
     );
-    bind_work_columns(query, work).bind(now()).bind(id).execute(&mut *conn).await?;
+    bind_work_columns(query, work, words).bind(now()).bind(id).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Each chapter's word count, counted once for the chapter rows and the work's total.
+struct ChapterWords(Vec<u64>);
+
+impl ChapterWords {
+    fn of(work: &Work) -> ChapterWords {
+        ChapterWords(work.chapters.iter().map(Chapter::words).collect())
+    }
+
+    fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
 }
 
 fn document_json(d: &Document) -> String {
@@ -651,12 +679,12 @@ fn document_json(d: &Document) -> String {
 }
 
 /// Chapters, authors, series and tags of a work: replaced whole.
-async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<()> {
+async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work, words: &ChapterWords) -> Result<()> {
     for table in ["chapters", "work_authors", "series_works", "work_tags"] {
         // Audited: `table` is one of the four literals above.
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE work_id = $1"))).bind(id).execute(&mut *conn).await?;
     }
-    for (position, c) in work.chapters.iter().enumerate() {
+    for ((position, c), chapter_words) in work.chapters.iter().enumerate().zip(&words.0) {
         sqlx::query(
             "INSERT INTO chapters (work_id, position, number, title, words, body, notes, end_notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -664,7 +692,7 @@ async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work) -> Result<(
         .bind(position as i64)
         .bind(i64::from(c.number))
         .bind(c.title.as_deref())
-        .bind(c.words() as i64)
+        .bind(*chapter_words as i64)
         .bind(document_json(&c.body))
         .bind(document_json(&c.notes))
         .bind(document_json(&c.end_notes))

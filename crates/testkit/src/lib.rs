@@ -91,7 +91,7 @@ pub fn example_files() -> Vec<(String, Vec<u8>)> {
 /// import` does; returns the stored work ids in the order parsed. Panics (failing the test)
 /// when a file does not parse or a work is not new.
 pub async fn import_files(archive: &Archive, files: &[(String, Vec<u8>)]) -> Vec<i64> {
-    let inputs: Vec<Input<'_>> = files.iter().map(|(path, bytes)| Input { path, bytes }).collect();
+    let inputs: Vec<Input<'_>> = files.iter().map(|(path, bytes)| Input::new(path, bytes)).collect();
     let outcome = parse_inputs(&inputs);
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     let run = archive.begin_run(&[]).await.expect("begin run");
