@@ -4,6 +4,8 @@
 //! Run: `cargo bench -p ficarchive --bench archive` (10,000 works), or
 //! `FICARCHIVE_BENCH_WORKS=10000,100000 cargo bench -p ficarchive --bench archive`.
 //! Generated files are kept in `target/bench-corpus/WORKS-SEED` and reused.
+//! `FICARCHIVE_BENCH_ARCHIVE=DIR` searches an archive already imported from that corpus
+//! instead of importing it again (one size at a time).
 //!
 //! For each size it prints: import MB/s and works/s (the release binary, as a user runs it,
 //! with its peak memory); database and index size; search latency p50 and p99 per query class
@@ -105,22 +107,34 @@ async fn bench_size(works: usize) {
     }
     let input_bytes = dir_size(&corpus);
     let data = tempfile::tempdir_in(target_dir()).expect("temp dir");
-    let data_dir = data.path().join("data");
-
-    let started = Instant::now();
-    let out = Command::new(binary).arg("--data").arg(&data_dir).args(["import", "--json"]).arg(&corpus).output().expect("import");
-    let seconds = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("import report");
-    let import_peak = children_peak_mb();
     println!("== {works} works: {:.0} MB of raw files ==", mb(input_bytes));
-    println!(
-        "import (end to end, release binary): {seconds:.1} s, {:.1} MB/s, {:.0} works/s; new {} · failed {} · peak memory {import_peak:.0} MB",
-        mb(input_bytes) / seconds,
-        works as f64 / seconds,
-        report["new"],
-        report["failed"].as_array().map_or(0, Vec::len)
-    );
+    // FICARCHIVE_BENCH_ARCHIVE names the data folder of an archive already imported from this
+    // corpus (the web bench keeps one in target/bench-archive/WORKS-SEED/data): the search
+    // half then runs without another import, which takes about an hour at 100,000 works.
+    let data_dir = match std::env::var_os("FICARCHIVE_BENCH_ARCHIVE") {
+        Some(dir) => {
+            println!("import: skipped (the archive in {} is used)", PathBuf::from(&dir).display());
+            PathBuf::from(dir)
+        }
+        None => {
+            let data_dir = data.path().join("data");
+            let started = Instant::now();
+            let out =
+                Command::new(binary).arg("--data").arg(&data_dir).args(["import", "--json"]).arg(&corpus).output().expect("import");
+            let seconds = started.elapsed().as_secs_f64();
+            assert!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("import report");
+            let import_peak = children_peak_mb();
+            println!(
+                "import (end to end, release binary): {seconds:.1} s, {:.1} MB/s, {:.0} works/s; new {} · failed {} · peak memory {import_peak:.0} MB",
+                mb(input_bytes) / seconds,
+                works as f64 / seconds,
+                report["new"],
+                report["failed"].as_array().map_or(0, Vec::len)
+            );
+            data_dir
+        }
+    };
     let db_size = std::fs::metadata(data_dir.join("archive.sqlite3")).map_or(0, |m| m.len());
     let index_size = dir_size(&data_dir.join("index"));
     println!("size: database {:.0} MB (sources compressed inside), index {:.0} MB", mb(db_size), mb(index_size));

@@ -8,9 +8,9 @@
 
 use crate::files::{FileEntry, list_files, read_file};
 use ficarchive_model::PageKind;
-use ficarchive_parse::{Input, sha256_hex};
+use ficarchive_parse::{Input, Outcome, sha256_hex};
 use ficarchive_search::Searcher;
-use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored};
+use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored, pack_source};
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 /// The most bytes read and parsed together. Chapter files of one work further apart than
 /// this in one folder are still joined: the store matches them by site id or title and author.
-const BATCH_BYTES: u64 = 256 << 20;
+const BATCH_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
@@ -127,8 +127,13 @@ impl Progress {
     }
 }
 
-/// Imports `paths`. With a searcher, the index takes in each batch's works as the batch ends
+/// Imports `paths`. With a searcher, the index takes in each stored work as it is written
 /// and commits now and then; the caller commits at the end (a dry run passes none).
+///
+/// Two stages run side by side: a reading thread reads, hashes, filters out known sources,
+/// parses and compresses batch after batch ([`read_batches`]), while this task stores the
+/// batch before and feeds the index (whose own threads tokenise). At most one batch waits
+/// between them, so memory stays bounded by about three batches.
 pub async fn import(
     archive: &Archive,
     mut searcher: Option<&mut Searcher>,
@@ -146,19 +151,33 @@ pub async fn import(
         report.failed.push(Failure { path, reason });
     }
     let total_bytes: u64 = entries.iter().map(|e| e.size).sum();
-    let mut progress = Progress::new(entries.len() as u64, total_bytes, quiet);
+    let total_files = entries.len() as u64;
+    let mut progress = Progress::new(total_files, total_bytes, quiet);
     let run = if dry_run { 0 } else { archive.begin_run(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()).await? };
-    let mut seen: HashSet<String> = HashSet::new();
-    for batch in batches(&entries) {
-        let batch_bytes: u64 = batch.iter().map(|e| e.size).sum();
-        import_batch(archive, run, batch, dry_run, &mut seen, &mut report).await?;
-        if let Some(searcher) = searcher.as_deref_mut() {
-            report.indexed += searcher.index_changes(archive).await?;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+    let reader = {
+        let archive = archive.clone();
+        tokio::task::spawn_blocking(move || read_batches(&archive, &entries, dry_run, &sender))
+    };
+    let stored = async {
+        while let Some(batch) = receiver.recv().await {
+            let batch: ParsedBatch = batch?;
+            let (files, bytes) = (batch.files, batch.bytes);
+            store_batch(archive, searcher.as_deref_mut(), run, batch, dry_run, &mut report).await?;
+            if let Some(searcher) = searcher.as_deref_mut() {
+                report.indexed += searcher.index_changes(archive).await?;
+            }
+            progress.advance(files, bytes, quiet);
         }
-        progress.advance(batch.len() as u64, batch_bytes, quiet);
+        anyhow::Ok(())
     }
+    .await;
+    // Stops the reading thread if storing failed, then waits for it.
+    drop(receiver);
+    reader.await?;
+    stored?;
     progress.finish();
-    report.files = entries.len() as u64;
+    report.files = total_files;
     report.bytes = total_bytes;
     report.seconds = started.elapsed().as_secs_f64();
     if !dry_run {
@@ -188,49 +207,106 @@ fn batches(entries: &[FileEntry]) -> Vec<&[FileEntry]> {
     out
 }
 
+/// A new file of a batch: its bytes, their hash, and (unless a dry run) the bytes compressed
+/// as the archive keeps them.
 struct ReadFile {
     display: String,
     sha256: String,
     bytes: Vec<u8>,
+    packed: Option<Vec<u8>>,
 }
 
-async fn import_batch(
-    archive: &Archive,
-    run: i64,
-    batch: &[FileEntry],
-    dry_run: bool,
-    seen: &mut HashSet<String>,
-    report: &mut Report,
-) -> Result<(), StoreError> {
-    let mut files: Vec<ReadFile> = Vec::new();
+/// One batch, read and parsed, ready to store.
+struct ParsedBatch {
+    /// Files the archive does not hold yet, and what parsing them gave.
+    new_files: Vec<ReadFile>,
+    outcome: Outcome,
+    unreadable: Vec<Failure>,
+    /// Files the archive (or this run) already holds.
+    known: u64,
+    /// The batch's size, for progress.
+    files: u64,
+    bytes: u64,
+}
+
+/// The reading thread: every batch read, hashed, filtered, parsed and compressed, in order,
+/// sent to the storing task. Stops at the first database error (sent on), or when the
+/// storing task has stopped listening.
+fn read_batches(archive: &Archive, entries: &[FileEntry], dry_run: bool, sender: &tokio::sync::mpsc::Sender<anyhow::Result<ParsedBatch>>) {
+    let runtime = tokio::runtime::Handle::current();
+    let mut seen: HashSet<String> = HashSet::new();
+    for batch in batches(entries) {
+        let parsed = runtime.block_on(read_batch(archive, batch, dry_run, &mut seen));
+        let failed = parsed.is_err();
+        if sender.blocking_send(parsed.map_err(anyhow::Error::from)).is_err() || failed {
+            return;
+        }
+    }
+}
+
+async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen: &mut HashSet<String>) -> Result<ParsedBatch, StoreError> {
+    let mut parsed = ParsedBatch {
+        new_files: Vec::new(),
+        outcome: Outcome::default(),
+        unreadable: Vec::new(),
+        known: 0,
+        files: batch.len() as u64,
+        bytes: batch.iter().map(|e| e.size).sum(),
+    };
     for entry in batch {
         let display = entry.path.display().to_string();
         match read_file(&entry.path) {
-            Err(reason) => report.failed.push(Failure { path: display, reason }),
+            Err(reason) => parsed.unreadable.push(Failure { path: display, reason }),
             Ok(bytes) => {
                 let sha256 = sha256_hex(&bytes);
                 if !seen.insert(sha256.clone()) || archive.has_source(&sha256).await? {
-                    report.unchanged += 1;
+                    parsed.known += 1;
                     continue;
                 }
-                files.push(ReadFile { display, sha256, bytes });
+                parsed.new_files.push(ReadFile { display, sha256, bytes, packed: None });
             }
         }
     }
-    if files.is_empty() {
-        return Ok(());
+    if parsed.new_files.is_empty() {
+        return Ok(parsed);
     }
-    let inputs: Vec<Input<'_>> = files.iter().map(|f| Input { path: &f.display, bytes: &f.bytes, sha256: Some(&f.sha256) }).collect();
-    let outcome = ficarchive_parse::parse_inputs(&inputs);
+    let inputs: Vec<Input<'_>> =
+        parsed.new_files.iter().map(|f| Input { path: &f.display, bytes: &f.bytes, sha256: Some(&f.sha256) }).collect();
+    parsed.outcome = ficarchive_parse::parse_inputs(&inputs);
+    drop(inputs);
+    if !dry_run {
+        for file in &mut parsed.new_files {
+            file.packed = Some(pack_source(&file.bytes)?);
+        }
+    }
+    Ok(parsed)
+}
+
+async fn store_batch(
+    archive: &Archive,
+    mut searcher: Option<&mut Searcher>,
+    run: i64,
+    batch: ParsedBatch,
+    dry_run: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    report.failed.extend(batch.unreadable);
+    report.unchanged += batch.known;
+    let outcome = batch.outcome;
     // Works name their files by path; look them up by path, not by scanning the batch.
-    let by_path: std::collections::HashMap<&str, &ReadFile> = files.iter().map(|f| (f.display.as_str(), f)).collect();
+    let by_path: std::collections::HashMap<&str, &ReadFile> = batch.new_files.iter().map(|f| (f.display.as_str(), f)).collect();
     let source_of = |path: &str| by_path.get(path).copied();
 
     for (path, error) in &outcome.errors {
         report.failed.push(Failure { path: path.clone(), reason: error.to_string() });
         if !dry_run && let Some(f) = source_of(path) {
             archive
-                .keep_source(run, SourceFile { path, sha256: &f.sha256, bytes: &f.bytes }, SourceOutcome::Failed, &error.to_string())
+                .keep_source(
+                    run,
+                    SourceFile { path, sha256: &f.sha256, bytes: &f.bytes, packed: f.packed.as_deref() },
+                    SourceOutcome::Failed,
+                    &error.to_string(),
+                )
                 .await?;
         }
     }
@@ -240,7 +316,7 @@ async fn import_batch(
             .paths
             .iter()
             .filter_map(|p| source_of(p))
-            .map(|f| SourceFile { path: &f.display, sha256: &f.sha256, bytes: &f.bytes })
+            .map(|f| SourceFile { path: &f.display, sha256: &f.sha256, bytes: &f.bytes, packed: f.packed.as_deref() })
             .collect();
         if work.kind != PageKind::Work {
             for s in &sources {
@@ -251,10 +327,16 @@ async fn import_batch(
             }
             continue;
         }
-        match archive.store_work(run, work, &sources, dry_run).await? {
+        let (stored, queued) = archive.store_work_for_index(run, work, &sources, dry_run).await?;
+        match stored {
             Stored::New(_) => report.new += 1,
             Stored::Updated(_) => report.updated += 1,
             Stored::Unchanged(_) => report.unchanged += 1,
+        }
+        if let (Some(searcher), Some(queued)) = (searcher.as_deref_mut(), queued)
+            && searcher.take_in_stored(&queued)?
+        {
+            report.indexed += 1;
         }
     }
     Ok(())

@@ -100,6 +100,17 @@ impl Searcher {
         Searcher { backend, pending: Default::default(), last_commit: std::time::Instant::now() }
     }
 
+    /// Takes in a work the caller has just stored ([`Archive::store_work_for_index`]) from its
+    /// document as written, so [`Searcher::index_changes`] need not read it back; its queue
+    /// entry is answered at the next commit like any other. Returns whether it was added
+    /// (PostgreSQL archives keep their search rows themselves).
+    pub fn take_in_stored(&mut self, stored: &ficarchive_store::search::QueuedDoc) -> Result<bool> {
+        let Backend::Tantivy { index, .. } = &mut self.backend else { return Ok(false) };
+        index.upsert(&stored.doc)?;
+        self.pending.insert(stored.doc.id, stored.queued_at);
+        Ok(true)
+    }
+
     /// Adds every queued work to the index, committing now and then (see [`COMMIT_EVERY`]).
     /// Queue entries are removed only after the commit that makes their works durable.
     /// Returns how many works were added.

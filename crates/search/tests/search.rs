@@ -55,9 +55,7 @@ async fn setup(t: &TestArchive) -> Setup {
     for (path, text) in WORKS {
         let work = parse_file(path, text.as_bytes()).expect("parses");
         let sha = sha256_hex(text.as_bytes());
-        let Stored::New(id) =
-            archive.store_work(run, &work, &[SourceFile { path, sha256: &sha, bytes: text.as_bytes() }], false).await.unwrap()
-        else {
+        let Stored::New(id) = archive.store_work(run, &work, &[SourceFile::new(path, &sha, text.as_bytes())], false).await.unwrap() else {
             panic!("{path}: expected a new work")
         };
         ids.push(id);

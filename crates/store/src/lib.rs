@@ -107,6 +107,22 @@ pub struct SourceFile<'a> {
     pub path: &'a str,
     pub sha256: &'a str,
     pub bytes: &'a [u8],
+    /// The bytes as [`pack_source`] compresses them, when the caller has done it already (the
+    /// importer does, on its parsing thread); compressed while storing otherwise.
+    pub packed: Option<&'a [u8]>,
+}
+
+impl<'a> SourceFile<'a> {
+    pub fn new(path: &'a str, sha256: &'a str, bytes: &'a [u8]) -> SourceFile<'a> {
+        SourceFile { path, sha256, bytes, packed: None }
+    }
+
+    fn packed(&self) -> Result<std::borrow::Cow<'a, [u8]>> {
+        match self.packed {
+            Some(packed) => Ok(std::borrow::Cow::Borrowed(packed)),
+            None => pack_source(self.bytes).map(std::borrow::Cow::Owned),
+        }
+    }
 }
 
 /// What storing a work did.
@@ -172,6 +188,9 @@ pub struct Stats {
     pub status_unknown: u64,
 }
 
+/// A handle on the archive. Clones share the same connections (an importer's reading thread
+/// checks sources through a clone while the writer stores).
+#[derive(Clone)]
 pub struct Archive {
     /// Every write, and reads that belong with writes. On SQLite one connection: one writer at
     /// a time is SQLite's rule, and `PRAGMA data_version` must be asked of one connection.
@@ -370,15 +389,16 @@ impl Archive {
     /// Whether the archive already holds these exact bytes (as a work's source, or as a file
     /// that was not a story or failed to parse).
     pub async fn has_source(&self, sha256: &str) -> Result<bool> {
+        // Through a reader: the importer asks from its parsing thread while the writer stores.
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM sources WHERE sha256 = $1").bind(sha256).fetch_optional(&self.pool).await?;
+            sqlx::query_scalar("SELECT id FROM sources WHERE sha256 = $1").bind(sha256).fetch_optional(self.readers()).await?;
         Ok(found.is_some())
     }
 
     /// Keeps the bytes of a file that gave no work (not a story, or a parse failure), so that
     /// nothing imported is lost and the same file is recognised next time.
     pub async fn keep_source(&self, run: i64, file: SourceFile<'_>, outcome: SourceOutcome, message: &str) -> Result<()> {
-        let content = compress(file.bytes)?;
+        let content = file.packed()?;
         sqlx::query(
             "INSERT INTO sources (sha256, path, size, content, outcome, message, work_id, import_run_id, added_at) \
              VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8) ON CONFLICT (sha256) DO NOTHING",
@@ -386,7 +406,7 @@ impl Archive {
         .bind(file.sha256)
         .bind(file.path)
         .bind(file.bytes.len() as i64)
-        .bind(content)
+        .bind(content.as_ref())
         .bind(outcome.as_str())
         .bind(message)
         .bind(run)
@@ -400,36 +420,53 @@ impl Archive {
     /// the archived copy of the same work (same site id, or same title and authors) updated
     /// in place. With `dry_run`, everything is worked out and then rolled back.
     pub async fn store_work(&self, run: i64, work: &Work, sources: &[SourceFile<'_>], dry_run: bool) -> Result<Stored> {
-        let compressed: Vec<Vec<u8>> =
-            if dry_run { Vec::new() } else { sources.iter().map(|s| compress(s.bytes)).collect::<Result<_>>()? };
+        Ok(self.store_work_for_index(run, work, sources, dry_run).await?.0)
+    }
+
+    /// [`Archive::store_work`], also giving a new or changed work's search document as it was
+    /// written (on SQLite, for the embedded index to take in without reading the work back).
+    pub async fn store_work_for_index(
+        &self,
+        run: i64,
+        work: &Work,
+        sources: &[SourceFile<'_>],
+        dry_run: bool,
+    ) -> Result<(Stored, Option<search::QueuedDoc>)> {
+        let compressed: Vec<std::borrow::Cow<'_, [u8]>> =
+            if dry_run { Vec::new() } else { sources.iter().map(SourceFile::packed).collect::<Result<_>>()? };
         let mut tx = self.pool.begin().await?;
         let existing = find_same_work(&mut tx, work).await?;
-        let (id, stored) = match existing {
+        let t = now();
+        let (id, stored, written) = match existing {
             None => {
                 let words = ChapterWords::of(work);
-                let id = insert_work(&mut tx, work, &words).await?;
+                let id = insert_work(&mut tx, work, &words, t).await?;
                 write_parts(&mut tx, id, work, &words).await?;
-                (id, Stored::New(id))
+                (id, Stored::New(id), Some((work.clone(), words.total())))
             }
             Some(id) => {
                 let current = load_work(&mut tx, id).await?.ok_or_else(|| StoreError::Database(format!("work {id} vanished")))?;
                 match merge::merge(&current, work) {
-                    None => (id, Stored::Unchanged(id)),
+                    None => (id, Stored::Unchanged(id), None),
                     Some(merged) => {
                         let words = ChapterWords::of(&merged);
-                        update_work(&mut tx, id, &merged, &words).await?;
+                        update_work(&mut tx, id, &merged, &words, t).await?;
                         write_parts(&mut tx, id, &merged, &words).await?;
-                        (id, Stored::Updated(id))
+                        let total = words.total();
+                        (id, Stored::Updated(id), Some((merged, total)))
                     }
                 }
             }
         };
         if dry_run {
             tx.rollback().await?;
-            return Ok(stored);
+            return Ok((stored, None));
         }
-        if !matches!(stored, Stored::Unchanged(_)) {
-            search::work_changed(&mut tx, self.dialect, id).await?;
+        let mut queued = None;
+        if let Some((written, words)) = written {
+            let doc = search::search_doc_of(&mut tx, id, written, words, t).await?;
+            let queued_at = search::work_changed(&mut tx, self.dialect, id, Some(&doc)).await?;
+            queued = (self.dialect == Dialect::Sqlite).then_some(search::QueuedDoc { doc, queued_at });
         }
         for (file, content) in sources.iter().zip(compressed) {
             sqlx::query(
@@ -439,7 +476,7 @@ impl Archive {
             .bind(file.sha256)
             .bind(file.path)
             .bind(file.bytes.len() as i64)
-            .bind(content)
+            .bind(content.as_ref())
             .bind(SourceOutcome::Work.as_str())
             .bind(id)
             .bind(run)
@@ -448,7 +485,7 @@ impl Archive {
             .await?;
         }
         tx.commit().await?;
-        Ok(stored)
+        Ok((stored, queued))
     }
 
     /// A work as stored, or `None` for an unknown id.
@@ -558,7 +595,8 @@ fn classify_open(location: &str, e: sqlx::Error) -> StoreError {
     }
 }
 
-fn compress(bytes: &[u8]) -> Result<Vec<u8>> {
+/// A source file's bytes as the archive keeps them: zstd, level 3.
+pub fn pack_source(bytes: &[u8]) -> Result<Vec<u8>> {
     thread_local! {
         // One compression context per thread, reused: setting one up for each file (its
         // tables zeroed, its memory mapped fresh) cost more than compressing a small file.
@@ -638,8 +676,7 @@ fn bind_work_columns<'q>(query: AnyQuery<'q>, work: &'q Work, words: &ChapterWor
         .bind(serde_json::to_string(&work.diagnostics).unwrap_or_else(|_| "[]".into()))
 }
 
-async fn insert_work(conn: &mut AnyConnection, work: &Work, words: &ChapterWords) -> Result<i64> {
-    let t = now();
+async fn insert_work(conn: &mut AnyConnection, work: &Work, words: &ChapterWords, t: i64) -> Result<i64> {
     let query = sqlx::query(
         "INSERT INTO works (kind, title, title_stated, identity_key, site_id, rating, rating_raw, language, summary, notes, end_notes, \
          chapters_total, complete, words, words_stated, published, updated, source_format, source_encoding, extra, diagnostics, \
@@ -650,14 +687,14 @@ async fn insert_work(conn: &mut AnyConnection, work: &Work, words: &ChapterWords
     Ok(row.try_get(0)?)
 }
 
-async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work, words: &ChapterWords) -> Result<()> {
+async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work, words: &ChapterWords, t: i64) -> Result<()> {
     let query = sqlx::query(
         "UPDATE works SET kind = $1, title = $2, title_stated = $3, identity_key = $4, site_id = $5, rating = $6, rating_raw = $7, \
          language = $8, summary = $9, notes = $10, end_notes = $11, chapters_total = $12, complete = $13, words = $14, \
          words_stated = $15, published = $16, updated = $17, source_format = $18, source_encoding = $19, extra = $20, \
          diagnostics = $21, modified_at = $22 WHERE id = $23",
     );
-    bind_work_columns(query, work, words).bind(now()).bind(id).execute(&mut *conn).await?;
+    bind_work_columns(query, work, words).bind(t).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
 

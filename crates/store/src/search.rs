@@ -10,6 +10,7 @@
 
 use crate::schema::Dialect;
 use crate::{Archive, Result, StoreError};
+use ficarchive_model::Work;
 use ficarchive_query::{
     Facet, FacetValue, Field, Fragment, Hit, Query, SearchDoc, SearchRequest, SearchResults, SortKey, completion_label, date_key,
     sort_facet_values,
@@ -32,6 +33,27 @@ pub(crate) async fn load_search_doc(conn: &mut AnyConnection, id: i64) -> Result
     let stamps = sqlx::query("SELECT modified_at, words FROM works WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
     let modified: i64 = stamps.try_get(0)?;
     let words: i64 = stamps.try_get(1)?;
+    Ok(Some(search_doc_of(conn, id, work, words as u64, modified).await?))
+}
+
+/// The search document of stored work `id`, from the work as written (`words` and
+/// `modified` as stored with it) and its canonical tags as the archive now decides them. The
+/// importer builds it in the transaction that writes the work, instead of reading the work
+/// back.
+pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: Work, words: u64, modified: i64) -> Result<SearchDoc> {
+    // Authors and series as stored (one row per distinct name, series by name), so a document
+    // built here is the one a reindex builds from the stored work.
+    let authors: Vec<String> = sqlx::query_scalar(
+        "SELECT a.name FROM work_authors wa JOIN authors a ON a.id = wa.author_id WHERE wa.work_id = $1 ORDER BY wa.position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let series: Vec<String> =
+        sqlx::query_scalar("SELECT s.name FROM series_works sw JOIN series s ON s.id = sw.series_id WHERE sw.work_id = $1 ORDER BY s.name")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
     let mut tags: Vec<(TagKind, String)> = Vec::new();
     for row in sqlx::query(
         "SELECT c.kind, c.name FROM work_tags wt JOIN tags t ON t.id = wt.tag_id JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) \
@@ -59,41 +81,63 @@ pub(crate) async fn load_search_doc(conn: &mut AnyConnection, id: i64) -> Result
             text.push_str(&body);
         }
     }
-    Ok(Some(SearchDoc {
+    Ok(SearchDoc {
         id,
         title: work.display_title().to_string(),
-        words: words as u64,
-        authors: work.authors,
+        words,
+        authors,
         summary: work.summary.unwrap_or_default(),
         notes: notes.join("\n\n"),
         text,
         tags,
-        series: work.series.into_iter().map(|s| s.name).collect(),
+        series,
         complete: work.complete,
         language: work.language,
         published: work.published.as_deref().and_then(date_key),
         updated: work.updated.as_deref().and_then(date_key),
         modified,
-    }))
+    })
 }
 
 /// Records that a work changed, in the transaction that changed it: on SQLite the work joins
-/// the index queue; on PostgreSQL its search rows are rewritten.
-pub(crate) async fn work_changed(conn: &mut AnyConnection, dialect: Dialect, id: i64) -> Result<()> {
+/// the index queue (the time it was queued is returned, for [`QueuedDoc`]); on PostgreSQL its
+/// search rows are rewritten, from `doc` when the caller has it, else from the stored work.
+pub(crate) async fn work_changed(conn: &mut AnyConnection, dialect: Dialect, id: i64, doc: Option<&SearchDoc>) -> Result<i64> {
     match dialect {
         Dialect::Sqlite => {
+            let queued_at = now_micros();
             sqlx::query(
                 "INSERT INTO index_queue (work_id, queued_at) VALUES ($1, $2) \
                  ON CONFLICT (work_id) DO UPDATE SET queued_at = excluded.queued_at",
             )
             .bind(id)
-            .bind(now_micros())
+            .bind(queued_at)
             .execute(&mut *conn)
             .await?;
+            Ok(queued_at)
         }
-        Dialect::Postgres => write_postgres_rows(conn, id).await?,
+        Dialect::Postgres => {
+            sqlx::query("DELETE FROM work_search WHERE work_id = $1").bind(id).execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM work_search_text WHERE work_id = $1").bind(id).execute(&mut *conn).await?;
+            match doc {
+                Some(doc) => write_postgres_rows(conn, doc).await?,
+                None => {
+                    if let Some(doc) = load_search_doc(conn, id).await? {
+                        write_postgres_rows(conn, &doc).await?;
+                    }
+                }
+            }
+            Ok(0)
+        }
     }
-    Ok(())
+}
+
+/// A work just stored, as the embedded index takes it in: its document and the time it
+/// joined the index queue (so the index knows the queue entry is answered).
+#[derive(Debug, Clone)]
+pub struct QueuedDoc {
+    pub doc: SearchDoc,
+    pub queued_at: i64,
 }
 
 fn now_micros() -> i64 {
@@ -123,10 +167,8 @@ pub fn segments(text: &str) -> Vec<String> {
     out
 }
 
-async fn write_postgres_rows(conn: &mut AnyConnection, id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM work_search WHERE work_id = $1").bind(id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM work_search_text WHERE work_id = $1").bind(id).execute(&mut *conn).await?;
-    let Some(doc) = load_search_doc(conn, id).await? else { return Ok(()) };
+async fn write_postgres_rows(conn: &mut AnyConnection, doc: &SearchDoc) -> Result<()> {
+    let id = doc.id;
     let names =
         |kinds: &[TagKind]| doc.tags.iter().filter(|(k, _)| kinds.contains(k)).map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(" ; ");
     let all_tags = names(&TagKind::ALL);
@@ -230,7 +272,7 @@ impl Archive {
         for chunk in ids.chunks(200) {
             let mut tx = self.pool.begin().await?;
             for id in chunk {
-                write_postgres_rows(&mut tx, *id).await?;
+                work_changed(&mut tx, Dialect::Postgres, *id, None).await?;
             }
             tx.commit().await?;
         }

@@ -343,7 +343,7 @@ impl Archive {
     async fn works_retagged(&self, conn: &mut AnyConnection, works: &[i64]) -> Result<()> {
         for &id in works {
             sqlx::query("UPDATE works SET modified_at = $1 WHERE id = $2").bind(crate::now()).bind(id).execute(&mut *conn).await?;
-            crate::search::work_changed(conn, self.dialect, id).await?;
+            crate::search::work_changed(conn, self.dialect, id, None).await?;
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ fn parse(path: &str, text: &str) -> Work {
 async fn store(archive: &Archive, run: i64, path: &str, text: &str) -> Stored {
     let work = parse(path, text);
     let sha = sha256_hex(text.as_bytes());
-    archive.store_work(run, &work, &[SourceFile { path, sha256: &sha, bytes: text.as_bytes() }], false).await.expect("store")
+    archive.store_work(run, &work, &[SourceFile::new(path, &sha, text.as_bytes())], false).await.expect("store")
 }
 
 #[tokio::test]
@@ -80,8 +80,7 @@ async fn a_dry_run_writes_nothing() {
         let text = text_file("Glass Harbour", "Ona Reyes", 1, 1, "");
         let work = parse("glass.txt", &text);
         let sha = sha256_hex(text.as_bytes());
-        let stored =
-            archive.store_work(0, &work, &[SourceFile { path: "glass.txt", sha256: &sha, bytes: text.as_bytes() }], true).await.unwrap();
+        let stored = archive.store_work(0, &work, &[SourceFile::new("glass.txt", &sha, text.as_bytes())], true).await.unwrap();
         assert!(matches!(stored, Stored::New(_)), "{}", t.name);
         assert!(archive.work_ids().await.unwrap().is_empty(), "{}", t.name);
         assert!(!archive.has_source(&sha).await.unwrap(), "{}", t.name);
@@ -114,7 +113,7 @@ async fn files_that_are_not_stories_are_kept_and_recognised_next_time() {
         let run = archive.begin_run(&[]).await.unwrap();
         let bytes = b"\x89PNG\r\n\x1a\n not a story";
         let sha = sha256_hex(bytes);
-        archive.keep_source(run, SourceFile { path: "cover.png", sha256: &sha, bytes }, SourceOutcome::Failed, "binary").await.unwrap();
+        archive.keep_source(run, SourceFile::new("cover.png", &sha, bytes), SourceOutcome::Failed, "binary").await.unwrap();
         assert!(archive.has_source(&sha).await.unwrap(), "{}", t.name);
         assert_eq!(archive.source_bytes(&sha).await.unwrap().as_deref(), Some(&bytes[..]), "{}", t.name);
         archive.close().await;

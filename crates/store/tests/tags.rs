@@ -18,7 +18,7 @@ async fn store(archive: &Archive, title: &str, header: &str) -> i64 {
     let work = parse_file(&path, text.as_bytes()).expect("parses");
     let sha = sha256_hex(text.as_bytes());
     let run = archive.begin_run(&[]).await.unwrap();
-    match archive.store_work(run, &work, &[SourceFile { path: &path, sha256: &sha, bytes: text.as_bytes() }], false).await.unwrap() {
+    match archive.store_work(run, &work, &[SourceFile::new(&path, &sha, text.as_bytes())], false).await.unwrap() {
         Stored::New(id) | Stored::Updated(id) | Stored::Unchanged(id) => id,
     }
 }

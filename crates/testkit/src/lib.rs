@@ -106,7 +106,7 @@ pub async fn import_files(archive: &Archive, files: &[(String, Vec<u8>)]) -> Vec
                 (p.clone(), sha256_hex(&bytes), bytes)
             })
             .collect();
-        let sources: Vec<SourceFile<'_>> = sources.iter().map(|(path, sha256, bytes)| SourceFile { path, sha256, bytes }).collect();
+        let sources: Vec<SourceFile<'_>> = sources.iter().map(|(path, sha256, bytes)| SourceFile::new(path, sha256, bytes)).collect();
         match archive.store_work(run, work, &sources, false).await.expect("store a work") {
             Stored::New(id) => ids.push(id),
             other => panic!("{} was not stored as new: {other:?}", work.display_title()),
