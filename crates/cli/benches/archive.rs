@@ -119,8 +119,7 @@ async fn bench_size(works: usize) {
         None => {
             let data_dir = data.path().join("data");
             let started = Instant::now();
-            let out =
-                Command::new(binary).arg("--data").arg(&data_dir).args(["import", "--json"]).arg(&corpus).output().expect("import");
+            let out = Command::new(binary).arg("--data").arg(&data_dir).args(["import", "--json"]).arg(&corpus).output().expect("import");
             let seconds = started.elapsed().as_secs_f64();
             assert!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
             let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("import report");

@@ -138,7 +138,7 @@ async fn a_change_the_index_missed_is_taken_in_by_the_next_command() {
     let work = ficarchive_parse::parse_file("late.txt", text.as_bytes()).unwrap();
     let sha = ficarchive_parse::sha256_hex(text.as_bytes());
     let run = archive.begin_run(&[]).await.unwrap();
-    let source = ficarchive_store::SourceFile { path: "late.txt", sha256: &sha, bytes: text.as_bytes() };
+    let source = ficarchive_store::SourceFile::new("late.txt", &sha, text.as_bytes());
     archive.store_work(run, &work, &[source], false).await.unwrap();
     archive.close().await;
 

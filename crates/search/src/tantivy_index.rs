@@ -176,11 +176,22 @@ fn unstemmed_analyzer() -> TextAnalyzer {
 }
 
 pub struct TantivyIndex {
+    /// The index folder, probed when a write fails ([`TantivyIndex::write_error`]).
+    dir: std::path::PathBuf,
     index: Index,
     reader: IndexReader,
     writer: Option<IndexWriter>,
     fields: Fields,
     facet_names: FacetNames,
+}
+
+/// Whether the file system holding `dir` has no room for another megabyte (the most an index
+/// write needs at once is far more, so a failure with less left is taken for a full disk).
+fn disk_is_full(dir: &Path) -> bool {
+    let probe = dir.join(".space-probe");
+    let written = std::fs::write(&probe, vec![0u8; 1 << 20]);
+    let _ = std::fs::remove_file(&probe);
+    matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull)
 }
 
 /// Per segment, the facet ordinal → (facet index in `FACETS`, value) table, built once per
@@ -335,7 +346,7 @@ impl TantivyIndex {
         for segment in searcher.segment_readers() {
             segment.fast_fields().i64("id").map_err(|e| damaged(dir, e))?;
         }
-        Ok(TantivyIndex { index, reader, writer: None, fields, facet_names: FacetNames::default() })
+        Ok(TantivyIndex { dir: dir.to_path_buf(), index, reader, writer: None, fields, facet_names: FacetNames::default() })
     }
 
     fn writer(&mut self) -> Result<&mut IndexWriter, SearchError> {
@@ -393,8 +404,25 @@ impl TantivyIndex {
         d.add_text(f.author_sort, ficarchive_store::search::sort_key(doc.authors.first().map_or("", String::as_str)));
         let writer = self.writer()?;
         writer.delete_term(Term::from_field_i64(f.id, doc.id));
-        writer.add_document(d).map_err(|e| SearchError::Io(e.to_string()))?;
+        if let Err(e) = writer.add_document(d) {
+            return Err(self.write_error(e));
+        }
         Ok(())
+    }
+
+    /// A failed index write as the user should read it. tantivy reports a full disk met by
+    /// one of its worker threads only as "an index writer was killed", so the disk is probed.
+    fn write_error(&self, e: impl std::fmt::Display) -> SearchError {
+        let message = e.to_string();
+        if message.to_lowercase().contains("no space left") || disk_is_full(&self.dir) {
+            SearchError::Io(
+                "the disk holding the search index is full; free some space and run the same command again \
+                 (works already stored wait in the index queue)"
+                    .into(),
+            )
+        } else {
+            SearchError::Io(message)
+        }
     }
 
     pub fn delete(&mut self, id: i64) -> Result<(), SearchError> {
@@ -410,15 +438,10 @@ impl TantivyIndex {
 
     /// Makes everything written so far durable and visible.
     pub fn commit(&mut self) -> Result<(), SearchError> {
-        if let Some(writer) = self.writer.as_mut() {
-            writer.commit().map_err(|e| {
-                let message = e.to_string();
-                if message.to_lowercase().contains("no space left") {
-                    SearchError::Io("the disk holding the search index is full; free some space and run `ficarchive reindex`".into())
-                } else {
-                    SearchError::Io(message)
-                }
-            })?;
+        if let Some(writer) = self.writer.as_mut()
+            && let Err(e) = writer.commit()
+        {
+            return Err(self.write_error(e));
         }
         self.reader.reload().map_err(|e| SearchError::Io(e.to_string()))?;
         Ok(())
