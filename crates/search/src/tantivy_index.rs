@@ -99,13 +99,16 @@ const STEM_CACHE_ENTRIES: usize = 200_000;
 
 struct StemCache {
     stemmer: frostem::Stemmer,
-    stems: std::collections::HashMap<String, String>,
+    /// foldhash rather than SipHash: every token of every story passes through this map
+    /// (SipHash was a tenth of the indexing thread), and its per-process seed still keeps
+    /// crafted words from piling into one bucket.
+    stems: std::collections::HashMap<String, String, foldhash::fast::RandomState>,
 }
 
 thread_local! {
     static STEMS: std::cell::RefCell<StemCache> = std::cell::RefCell::new(StemCache {
         stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
-        stems: std::collections::HashMap::new(),
+        stems: std::collections::HashMap::with_hasher(foldhash::fast::RandomState::default()),
     });
 }
 
