@@ -33,14 +33,14 @@ pub(crate) async fn load_search_doc(conn: &mut AnyConnection, id: i64) -> Result
     let stamps = sqlx::query("SELECT modified_at, words FROM works WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
     let modified: i64 = stamps.try_get(0)?;
     let words: i64 = stamps.try_get(1)?;
-    Ok(Some(search_doc_of(conn, id, work, words as u64, modified).await?))
+    Ok(Some(search_doc_of(conn, id, &work, words as u64, modified).await?))
 }
 
 /// The search document of stored work `id`, from the work as written (`words` and
 /// `modified` as stored with it) and its canonical tags as the archive now decides them. The
 /// importer builds it in the transaction that writes the work, instead of reading the work
 /// back.
-pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: Work, words: u64, modified: i64) -> Result<SearchDoc> {
+pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work, words: u64, modified: i64) -> Result<SearchDoc> {
     // Authors and series as stored (one row per distinct name, series by name), so a document
     // built here is the one a reindex builds from the stored work.
     let authors: Vec<String> = sqlx::query_scalar(
@@ -86,13 +86,13 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: Work,
         title: work.display_title().to_string(),
         words,
         authors,
-        summary: work.summary.unwrap_or_default(),
+        summary: work.summary.clone().unwrap_or_default(),
         notes: notes.join("\n\n"),
         text,
         tags,
         series,
         complete: work.complete,
-        language: work.language,
+        language: work.language.clone(),
         published: work.published.as_deref().and_then(date_key),
         updated: work.updated.as_deref().and_then(date_key),
         modified,
