@@ -216,6 +216,12 @@ struct ReadFile {
     packed: Option<Vec<u8>>,
 }
 
+impl ReadFile {
+    fn source(&self) -> SourceFile<'_> {
+        SourceFile { path: &self.display, sha256: &self.sha256, bytes: &self.bytes, packed: self.packed.as_deref() }
+    }
+}
+
 /// One batch, read and parsed, ready to store.
 struct ParsedBatch {
     /// Files the archive does not hold yet, and what parsing them gave.
@@ -300,24 +306,11 @@ async fn store_batch(
     for (path, error) in &outcome.errors {
         report.failed.push(Failure { path: path.clone(), reason: error.to_string() });
         if !dry_run && let Some(f) = source_of(path) {
-            archive
-                .keep_source(
-                    run,
-                    SourceFile { path, sha256: &f.sha256, bytes: &f.bytes, packed: f.packed.as_deref() },
-                    SourceOutcome::Failed,
-                    &error.to_string(),
-                )
-                .await?;
+            archive.keep_source(run, f.source(), SourceOutcome::Failed, &error.to_string()).await?;
         }
     }
     for work in &outcome.works {
-        let sources: Vec<SourceFile<'_>> = work
-            .source
-            .paths
-            .iter()
-            .filter_map(|p| source_of(p))
-            .map(|f| SourceFile { path: &f.display, sha256: &f.sha256, bytes: &f.bytes, packed: f.packed.as_deref() })
-            .collect();
+        let sources: Vec<SourceFile<'_>> = work.source.paths.iter().filter_map(|p| source_of(p)).map(ReadFile::source).collect();
         if work.kind != PageKind::Work {
             for s in &sources {
                 report.not_stories.push(NotAStory { path: s.path.to_string(), kind: work.kind.as_str().to_string() });
