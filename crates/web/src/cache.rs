@@ -5,8 +5,9 @@
 //! forwarded scheme (the OPDS search description), and the archive; the key holds the first
 //! ones and [`crate::refresh_index`] empties the cache whenever the archive changes
 //! (`Archive::change_marker`), so a page is never older than the refresh interval. Only
-//! complete `200` answers without a `Set-Cookie` are kept. The cache is bounded by bytes:
-//! when a page would go over, everything is dropped and it fills again with what is read.
+//! complete `200` answers without a `Set-Cookie` are kept. The cache is bounded by bytes (a
+//! page's gzip form counts too, from when it is made): when a page would go over, everything
+//! is dropped and it fills again with what is read.
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
@@ -32,16 +33,6 @@ impl CachedPage {
     pub fn new(content_type: HeaderValue, etag: HeaderValue, body: Bytes) -> CachedPage {
         CachedPage { content_type, etag, body, gzip: OnceLock::new() }
     }
-
-    /// The gzip form of the body.
-    pub fn gzip(&self) -> &Bytes {
-        self.gzip.get_or_init(|| {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(self.body.len() / 3), flate2::Compression::default());
-            // Writing into a Vec cannot fail.
-            let _ = encoder.write_all(&self.body);
-            Bytes::from(encoder.finish().unwrap_or_default())
-        })
-    }
 }
 
 pub struct PageCache {
@@ -57,6 +48,25 @@ impl PageCache {
 
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
         self.pages.read().ok()?.get(key).cloned()
+    }
+
+    /// The gzip form of a kept page's body, made once and counted against the bound (which
+    /// the next insert enforces).
+    pub fn gzip<'p>(&self, page: &'p CachedPage) -> &'p Bytes {
+        page.gzip.get_or_init(|| {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(page.body.len() / 3), flate2::Compression::default());
+            // Writing into a Vec cannot fail.
+            let _ = encoder.write_all(&page.body);
+            let mut compressed = encoder.finish().unwrap_or_default();
+            compressed.shrink_to_fit();
+            self.bytes.fetch_add(compressed.len(), Ordering::Relaxed);
+            Bytes::from(compressed)
+        })
+    }
+
+    /// Bytes of pages (keys, bodies and gzip forms) counted against the bound.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     pub fn insert(&self, key: String, page: CachedPage) {
@@ -118,12 +128,16 @@ mod tests {
     #[test]
     fn the_gzip_form_inflates_to_the_page() {
         let text = "<p>The lamp was lit at dusk, as every night.</p>\n".repeat(200);
-        let kept = page(&text);
-        let gzip = kept.gzip();
+        let cache = PageCache::new(1 << 20);
+        cache.insert("k".into(), page(&text));
+        let kept = cache.get("k").unwrap();
+        let before = cache.bytes();
+        let gzip = cache.gzip(&kept);
         assert!(gzip.len() < text.len() / 10, "{} bytes", gzip.len());
         let mut inflated = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut inflated).unwrap();
         assert_eq!(inflated, text);
-        assert!(std::ptr::eq(kept.gzip(), gzip), "compressed once");
+        assert!(std::ptr::eq(cache.gzip(&kept), gzip), "compressed once");
+        assert_eq!(cache.bytes(), before + gzip.len(), "the gzip form counts against the bound, once");
     }
 }
