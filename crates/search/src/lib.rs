@@ -244,12 +244,15 @@ impl Searcher {
         match &self.backend {
             Backend::Postgres => Ok(archive.search_postgres(&request).await?),
             Backend::Tantivy { index, .. } => {
-                let (total, found, facets) = index.search(&request)?;
-                let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+                let (total, ids, facets) = index.search(&request)?;
                 let mut hits = archive.hit_details(&ids).await?;
-                let mut snippets: std::collections::HashMap<i64, _> = found.into_iter().collect();
-                for hit in &mut hits {
-                    hit.snippet = snippets.remove(&hit.work_id).unwrap_or_default();
+                if let Some(maker) = index.snippet_maker(&request)? {
+                    let texts = archive.story_texts(&ids).await?;
+                    for hit in &mut hits {
+                        if let Some(text) = texts.get(&hit.work_id) {
+                            hit.snippet = maker.fragments(text);
+                        }
+                    }
                 }
                 Ok(SearchResults { total, hits, facets })
             }

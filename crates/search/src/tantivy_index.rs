@@ -5,8 +5,9 @@
 //! choices as PostgreSQL's `ficarchive` configuration). Tags, rating, completion, language and
 //! series are hierarchical facets (`/fandom/Harry Potter - J. K. Rowling`), which give exact
 //! counts for every value. Numbers and dates (`yyyymmdd`) are fast fields for ranges and sorts.
-//! The story text is stored (compressed) for snippets; nothing else is, because result pages
-//! take titles and authors from the database.
+//! Nothing is stored: result pages take titles and authors from the database, and snippets
+//! are cut from the story text read back from the database ([`SnippetMaker`]). Storing the
+//! text here made the index 2.7 times larger and cost an import a tenth of its time.
 
 use crate::SearchError;
 use ficarchive_query::{
@@ -19,15 +20,15 @@ use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
 
 const ANALYZER: &str = "ficarchive";
 /// Bumped whenever the schema changes: an index of another version is rebuilt, not misread.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const VERSION_FILE: &str = "ficarchive-index-version";
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
 
@@ -64,7 +65,7 @@ fn schema() -> (Schema, Fields) {
         author: b.add_text_field("author", text.clone()),
         summary: b.add_text_field("summary", text.clone()),
         notes: b.add_text_field("notes", text.clone()),
-        text: b.add_text_field("text", text.clone() | STORED),
+        text: b.add_text_field("text", text.clone()),
         tags: b.add_text_field("tags", text.clone()),
         fandoms: b.add_text_field("fandoms", text.clone()),
         relationships: b.add_text_field("relationships", text.clone()),
@@ -170,8 +171,8 @@ impl<T: tantivy::tokenizer::TokenStream> tantivy::tokenizer::TokenStream for Cac
     }
 }
 
-/// What the index answers: the total, one page of (work id, snippet), and the facets.
-pub type IndexAnswer = (u64, Vec<(i64, Vec<Fragment>)>, Vec<ResultFacet>);
+/// What the index answers: the total, one page of work ids, and the facets.
+pub type IndexAnswer = (u64, Vec<i64>, Vec<ResultFacet>);
 
 /// The analyser without stemming: the words as typed, lower-cased.
 fn unstemmed_analyzer() -> TextAnalyzer {
@@ -635,16 +636,18 @@ impl TantivyIndex {
             sort_facet_values(&mut values);
             facets.push(ResultFacet { name: name.to_string(), values });
         }
-        let hits = self.hits(&searcher, request, &addresses)?;
-        Ok((total as u64, hits, facets))
+        let mut ids = Vec::with_capacity(addresses.len());
+        for address in &addresses {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let id_column = segment.fast_fields().i64("id").map_err(|e| SearchError::Damaged(e.to_string()))?;
+            ids.extend(id_column.first(address.doc_id));
+        }
+        Ok((total as u64, ids, facets))
     }
 
-    fn hits(
-        &self,
-        searcher: &Searcher,
-        request: &SearchRequest,
-        addresses: &[DocAddress],
-    ) -> Result<Vec<(i64, Vec<Fragment>)>, SearchError> {
+    /// What cuts snippets for `request` from story texts, or `None` when the query has no
+    /// word to look for in the text.
+    pub fn snippet_maker(&self, request: &SearchRequest) -> Result<Option<SnippetMaker>, SearchError> {
         let text_terms: Vec<(Occur, Box<dyn TantivyQuery>)> = request
             .query
             .positive_terms()
@@ -652,14 +655,13 @@ impl TantivyIndex {
             .filter(|(field, _, _)| matches!(field, QueryField::Any | QueryField::Text))
             .map(|(_, text, _)| (Occur::Should, self.leaf(&[self.fields.text], text)))
             .collect();
-        let generator = if text_terms.is_empty() {
-            None
-        } else {
-            let positive = BooleanQuery::new(text_terms);
-            let mut g = SnippetGenerator::create(searcher, &positive, self.fields.text).map_err(|e| SearchError::Damaged(e.to_string()))?;
-            g.set_max_num_chars(240);
-            Some(g)
-        };
+        if text_terms.is_empty() {
+            return Ok(None);
+        }
+        let positive = BooleanQuery::new(text_terms);
+        let mut generator = SnippetGenerator::create(&self.reader.searcher(), &positive, self.fields.text)
+            .map_err(|e| SearchError::Damaged(e.to_string()))?;
+        generator.set_max_num_chars(240);
         // The snippet generator tokenises what it is given, so it is given a window around the
         // first place a stem of the query occurs, never a whole (perhaps million-word) text.
         // Needles: the part a query word shares with its stem ("ferr" for ferry/ferri), so
@@ -684,24 +686,27 @@ impl TantivyIndex {
             })
             .filter(|needle| needle.len() >= 2)
             .collect();
-        let finder = aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&stems).ok();
-        let mut out = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let ids = segment.fast_fields().i64("id").map_err(|e| SearchError::Damaged(e.to_string()))?;
-            let Some(id) = ids.first(address.doc_id) else { continue };
-            let mut fragments = Vec::new();
-            if let (Some(generator), Some(finder)) = (&generator, &finder) {
-                let doc: TantivyDocument = searcher.doc(*address).map_err(|e| SearchError::Damaged(e.to_string()))?;
-                let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
-                if let Some(window) = match_window(text, finder) {
-                    let snippet = generator.snippet(window);
-                    fragments = snippet_fragments(snippet.fragment(), snippet.highlighted());
-                }
+        let Ok(finder) = aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&stems) else { return Ok(None) };
+        Ok(Some(SnippetMaker { generator, finder }))
+    }
+}
+
+/// Cuts a highlighted snippet for one search from a work's story text.
+pub struct SnippetMaker {
+    generator: SnippetGenerator,
+    finder: aho_corasick::AhoCorasick,
+}
+
+impl SnippetMaker {
+    /// The snippet of `text` (empty when no query word occurs in it).
+    pub fn fragments(&self, text: &str) -> Vec<Fragment> {
+        match match_window(text, &self.finder) {
+            Some(window) => {
+                let snippet = self.generator.snippet(window);
+                snippet_fragments(snippet.fragment(), snippet.highlighted())
             }
-            out.push((id, fragments));
+            None => Vec::new(),
         }
-        Ok(out)
     }
 }
 

@@ -792,7 +792,7 @@ async fn upsert_named(conn: &mut AnyConnection, table: &'static str, name: &str)
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE name = $1"))).bind(name).fetch_one(&mut *conn).await?)
 }
 
-fn parse_document(json: &str) -> Result<Document> {
+pub(crate) fn parse_document(json: &str) -> Result<Document> {
     serde_json::from_str(json).map_err(|e| StoreError::Database(format!("a stored chapter is damaged: {e}")))
 }
 

@@ -73,13 +73,7 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work
     let mut text = String::new();
     for chapter in &work.chapters {
         notes.extend([chapter.notes.plain_text(), chapter.end_notes.plain_text()].into_iter().filter(|n| !n.is_empty()));
-        let body = chapter.body.plain_text();
-        if !body.is_empty() {
-            if !text.is_empty() {
-                text.push_str("\n\n");
-            }
-            text.push_str(&body);
-        }
+        push_story_text(&mut text, &chapter.body);
     }
     Ok(SearchDoc {
         id,
@@ -97,6 +91,18 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work
         updated: work.updated.as_deref().and_then(date_key),
         modified,
     })
+}
+
+/// Adds one chapter's body to a work's story text: the text the index takes in, and the text
+/// snippets are cut from ([`Archive::story_texts`]), so the two always agree.
+fn push_story_text(text: &mut String, body: &ficarchive_model::Document) {
+    let body = body.plain_text();
+    if !body.is_empty() {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&body);
+    }
 }
 
 /// Records that a work changed, in the transaction that changed it: on SQLite the work joins
@@ -327,6 +333,29 @@ impl Archive {
             }
         }
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// The story text of each of `ids` that exists, as the search index took it in, for
+    /// snippets: the index keeps no copy of the text (it would more than double its size).
+    pub async fn story_texts(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        let mut texts = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(texts);
+        }
+        let list = crate::read::placeholders(ids.len());
+        // Audited: the statement holds only `$n` placeholders; the ids are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT work_id, body FROM chapters WHERE work_id IN ({list}) ORDER BY work_id, position"
+        )));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(self.readers()).await? {
+            let id: i64 = row.try_get(0)?;
+            let body = crate::parse_document(&row.try_get::<String, _>(1)?)?;
+            push_story_text(texts.entry(id).or_default(), &body);
+        }
+        Ok(texts)
     }
 
     /// Answers a search with PostgreSQL's full-text search.
