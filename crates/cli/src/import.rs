@@ -2,9 +2,10 @@
 //!
 //! Files are taken folder by folder (chapter files of one work sit together), in batches of
 //! at most [`BATCH_BYTES`], so memory stays bounded whatever the size of the pile. Every file
-//! is hashed first: bytes the archive already holds are skipped without parsing. Each work is
-//! stored in its own transaction, so a killed import leaves a consistent archive and running
-//! the same command again finishes the job. A bad file never stops the batch.
+//! is hashed first: bytes the archive already holds are skipped without parsing. Works are
+//! stored a few megabytes per transaction ([`TRANSACTION_BYTES`]), each work whole, so a
+//! killed import leaves a consistent archive and running the same command again finishes the
+//! job. A bad file never stops the batch.
 
 use crate::files::{FileEntry, list_files, read_file};
 use ficarchive_model::PageKind;
@@ -164,9 +165,6 @@ pub async fn import(
             let batch: ParsedBatch = batch?;
             let (files, bytes) = (batch.files, batch.bytes);
             store_batch(archive, searcher.as_deref_mut(), run, batch, dry_run, &mut report).await?;
-            if let Some(searcher) = searcher.as_deref_mut() {
-                report.indexed += searcher.index_changes(archive).await?;
-            }
             progress.advance(files, bytes, quiet);
         }
         anyhow::Ok(())
@@ -288,6 +286,11 @@ async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen:
     Ok(parsed)
 }
 
+/// The most bytes (chapter text and packed sources) one transaction writes before it is
+/// committed and the next begins: large enough that commits cost little, small enough that
+/// the write-ahead log stays small and a crash repeats little work.
+const TRANSACTION_BYTES: u64 = 16 << 20;
+
 async fn store_batch(
     archive: &Archive,
     mut searcher: Option<&mut Searcher>,
@@ -303,24 +306,30 @@ async fn store_batch(
     let by_path: std::collections::HashMap<&str, &ReadFile> = batch.new_files.iter().map(|f| (f.display.as_str(), f)).collect();
     let source_of = |path: &str| by_path.get(path).copied();
 
+    let mut transaction = archive.begin_batch(run, dry_run).await?;
     for (path, error) in &outcome.errors {
         report.failed.push(Failure { path: path.clone(), reason: error.to_string() });
-        if !dry_run && let Some(f) = source_of(path) {
-            archive.keep_source(run, f.source(), SourceOutcome::Failed, &error.to_string()).await?;
+        if let Some(f) = source_of(path) {
+            transaction.keep_source(f.source(), SourceOutcome::Failed, &error.to_string()).await?;
         }
     }
     for work in &outcome.works {
+        if transaction.bytes() >= TRANSACTION_BYTES {
+            transaction.finish().await?;
+            if let Some(searcher) = searcher.as_deref_mut() {
+                searcher.commit_if_due(archive).await?;
+            }
+            transaction = archive.begin_batch(run, dry_run).await?;
+        }
         let sources: Vec<SourceFile<'_>> = work.source.paths.iter().filter_map(|p| source_of(p)).map(ReadFile::source).collect();
         if work.kind != PageKind::Work {
             for s in &sources {
                 report.not_stories.push(NotAStory { path: s.path.to_string(), kind: work.kind.as_str().to_string() });
-                if !dry_run {
-                    archive.keep_source(run, *s, SourceOutcome::NotAStory, work.kind.as_str()).await?;
-                }
+                transaction.keep_source(*s, SourceOutcome::NotAStory, work.kind.as_str()).await?;
             }
             continue;
         }
-        let (stored, queued) = archive.store_work_for_index(run, work, &sources, dry_run).await?;
+        let (stored, queued) = transaction.store_work(work, &sources).await?;
         match stored {
             Stored::New(_) => report.new += 1,
             Stored::Updated(_) => report.updated += 1,
@@ -331,6 +340,10 @@ async fn store_batch(
         {
             report.indexed += 1;
         }
+    }
+    transaction.finish().await?;
+    if let Some(searcher) = searcher {
+        searcher.commit_if_due(archive).await?;
     }
     Ok(())
 }

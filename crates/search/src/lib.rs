@@ -100,7 +100,7 @@ impl Searcher {
         Searcher { backend, pending: Default::default(), last_commit: std::time::Instant::now() }
     }
 
-    /// Takes in a work the caller has just stored ([`Archive::store_work_for_index`]) from its
+    /// Takes in a work the caller has just stored ([`ficarchive_store::WorkBatch::store_work`]) from its
     /// document as written, so [`Searcher::index_changes`] need not read it back; its queue
     /// entry is answered at the next commit like any other. Returns whether it was added
     /// (PostgreSQL archives keep their search rows themselves).
@@ -125,10 +125,17 @@ impl Searcher {
             self.pending.insert(id, queued_at);
             added += 1;
         }
+        self.commit_if_due(archive).await?;
+        Ok(added)
+    }
+
+    /// Commits when [`COMMIT_EVERY`] works wait or [`COMMIT_INTERVAL`] has passed since the last
+    /// commit. The caller must have committed the works it added to the database first.
+    pub async fn commit_if_due(&mut self, archive: &Archive) -> Result<()> {
         if self.pending.len() >= COMMIT_EVERY || (!self.pending.is_empty() && self.last_commit.elapsed() >= COMMIT_INTERVAL) {
             self.commit(archive).await?;
         }
-        Ok(added)
+        Ok(())
     }
 
     /// Makes every added work durable and searchable, then clears their queue entries.
