@@ -417,7 +417,7 @@ impl Archive {
     /// Opens a [`WorkBatch`] for import run `run`. With `dry_run`, everything stored through it
     /// is worked out and then rolled back.
     pub async fn begin_batch(&self, run: i64, dry_run: bool) -> Result<WorkBatch> {
-        Ok(WorkBatch { tx: self.pool.begin().await?, dialect: self.dialect, run, dry_run, bytes: 0 })
+        Ok(WorkBatch { tx: self.pool.begin().await?, dialect: self.dialect, run, dry_run, bytes: 0, known: KnownIds::default() })
     }
 
     /// A work as stored, or `None` for an unknown id.
@@ -641,6 +641,7 @@ pub struct WorkBatch {
     run: i64,
     dry_run: bool,
     bytes: u64,
+    known: KnownIds,
 }
 
 impl WorkBatch {
@@ -687,7 +688,7 @@ impl WorkBatch {
             None => {
                 let words = ChapterWords::of(work);
                 let id = insert_work(tx, work, &words, t).await?;
-                self.bytes += write_parts(tx, id, work, &words, false).await?;
+                self.bytes += write_parts(tx, &mut self.known, id, work, &words, false).await?;
                 (id, Stored::New(id), Some((std::borrow::Cow::Borrowed(work), words.total())))
             }
             Some(id) => {
@@ -697,7 +698,7 @@ impl WorkBatch {
                     Some(merged) => {
                         let words = ChapterWords::of(&merged);
                         update_work(tx, id, &merged, &words, t).await?;
-                        self.bytes += write_parts(tx, id, &merged, &words, true).await?;
+                        self.bytes += write_parts(tx, &mut self.known, id, &merged, &words, true).await?;
                         let total = words.total();
                         (id, Stored::Updated(id), Some((std::borrow::Cow::Owned(merged), total)))
                     }
@@ -764,7 +765,14 @@ fn document_json(d: &Document) -> String {
 /// Chapters, authors, series and tags of a work: replaced whole.
 /// Returns about how many bytes of chapter text it wrote.
 /// `replace` clears the parts stored before (a new work has none to clear).
-async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work, words: &ChapterWords, replace: bool) -> Result<u64> {
+async fn write_parts(
+    conn: &mut AnyConnection,
+    ids: &mut KnownIds,
+    id: i64,
+    work: &Work,
+    words: &ChapterWords,
+    replace: bool,
+) -> Result<u64> {
     if replace {
         for table in ["chapters", "work_authors", "series_works", "work_tags"] {
             // Audited: `table` is one of the four literals above.
@@ -791,7 +799,7 @@ async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work, words: &Cha
     }
     let mut seen_authors = Vec::new();
     for name in &work.authors {
-        let author = upsert_named(conn, "authors", name).await?;
+        let author = ids.named(conn, "authors", name).await?;
         if seen_authors.contains(&author) {
             continue;
         }
@@ -805,7 +813,7 @@ async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work, words: &Cha
     }
     let mut seen_series = Vec::new();
     for s in &work.series {
-        let series = upsert_named(conn, "series", &s.name).await?;
+        let series = ids.named(conn, "series", &s.name).await?;
         if seen_series.contains(&series) {
             continue;
         }
@@ -819,19 +827,54 @@ async fn write_parts(conn: &mut AnyConnection, id: i64, work: &Work, words: &Cha
     }
     let mut seen_tags = Vec::new();
     for tag in ficarchive_wrangle::wrangle_work(work, ficarchive_wrangle::Dictionary::starter()) {
-        let tag = tags::stated_tag_id(conn, &tag).await?;
-        if seen_tags.contains(&tag) {
-            continue;
+        let key = (tag.kind, tag.raw.clone());
+        let tag = match ids.tags.get(&key) {
+            Some(&known) => known,
+            None => {
+                let found = tags::stated_tag_id(conn, &tag).await?;
+                ids.tags.insert(key, found);
+                found
+            }
+        };
+        if !seen_tags.contains(&tag) {
+            seen_tags.push(tag);
         }
-        sqlx::query("INSERT INTO work_tags (work_id, tag_id, position) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(tag)
-            .bind(seen_tags.len() as i64)
-            .execute(&mut *conn)
-            .await?;
-        seen_tags.push(tag);
+    }
+    // One statement for a work's tags (up to 1,000, well under PostgreSQL's limit on bound
+    // values): statements, not rows, are what an import pays for.
+    for (chunk_at, chunk) in seen_tags.chunks(1000).enumerate() {
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+        // Audited: the statement holds only `$n` placeholders; every value is bound.
+        let mut insert =
+            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO work_tags (work_id, tag_id, position) VALUES {}", rows.join(", "))));
+        for (i, tag) in chunk.iter().enumerate() {
+            insert = insert.bind(id).bind(*tag).bind((chunk_at * 1000 + i) as i64);
+        }
+        insert.execute(&mut *conn).await?;
     }
     Ok(bytes)
+}
+
+/// Row ids one [`WorkBatch`] has looked up or created: a name costs its statements once per
+/// batch, not once per work that carries it. Only valid inside the batch's transaction (ids
+/// created by a transaction that rolls back are gone with it).
+#[derive(Default)]
+struct KnownIds {
+    /// (kind, name as stated) → the stated tag's row.
+    tags: std::collections::HashMap<(TagKind, String), i64>,
+    /// (`authors` or `series`, name) → row.
+    named: std::collections::HashMap<(&'static str, String), i64>,
+}
+
+impl KnownIds {
+    async fn named(&mut self, conn: &mut AnyConnection, table: &'static str, name: &str) -> Result<i64> {
+        if let Some(&id) = self.named.get(&(table, name.to_string())) {
+            return Ok(id);
+        }
+        let id = upsert_named(conn, table, name).await?;
+        self.named.insert((table, name.to_string()), id);
+        Ok(id)
+    }
 }
 
 /// The id of the row named `name` in `authors` or `series`, created if needed.
