@@ -13,6 +13,7 @@
 //! only then removes them from the queue, so a crash loses nothing, and `reindex` can always
 //! rebuild the index from the database alone.
 
+mod analyzer;
 pub mod tantivy_index;
 
 use ficarchive_query::{SearchRequest, SearchResults, TagFilter};

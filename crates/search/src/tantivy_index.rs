@@ -1,8 +1,8 @@
 //! The embedded archive's search index: tantivy, in `DATA/index`.
 //!
-//! One document per work. Text fields use one analyser (`ficarchive`: words split on anything
-//! that is not a letter or digit, lower-cased, English Snowball stems, no stop words: the same
-//! choices as PostgreSQL's `ficarchive` configuration). Tags, rating, completion, language and
+//! One document per work. Text fields use one analyser (`ficarchive`, [`crate::analyzer`]:
+//! words split on anything that is not a letter or digit, lower-cased, English Snowball
+//! stems, no stop words: the same choices as PostgreSQL's `ficarchive` configuration). Tags, rating, completion, language and
 //! series are hierarchical facets (`/fandom/Harry Potter - J. K. Rowling`), which give exact
 //! counts for every value. Numbers and dates (`yyyymmdd`) are fast fields for ranges and sorts.
 //! Nothing is stored: result pages take titles and authors from the database, and snippets
@@ -80,95 +80,6 @@ fn schema() -> (Schema, Fields) {
         author_sort: b.add_text_field("author_sort", sortable),
     };
     (b.build(), fields)
-}
-
-fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(CachedEnglishStemmer)
-        .build()
-}
-
-/// English Snowball stems, remembered per thread: prose repeats a small vocabulary, and
-/// stemming every occurrence afresh was a fifth of an import's CPU time. Gives exactly what
-/// tantivy's own `Stemmer` gives (a test holds it to that).
-#[derive(Clone, Copy)]
-struct CachedEnglishStemmer;
-
-const STEM_CACHE_ENTRIES: usize = 200_000;
-
-struct StemCache {
-    stemmer: frostem::Stemmer,
-    /// foldhash rather than SipHash: every token of every story passes through this map
-    /// (SipHash was a tenth of the indexing thread), and its per-process seed still keeps
-    /// crafted words from piling into one bucket.
-    stems: std::collections::HashMap<String, String, foldhash::fast::RandomState>,
-}
-
-thread_local! {
-    static STEMS: std::cell::RefCell<StemCache> = std::cell::RefCell::new(StemCache {
-        stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
-        stems: std::collections::HashMap::with_hasher(foldhash::fast::RandomState::default()),
-    });
-}
-
-impl tantivy::tokenizer::TokenFilter for CachedEnglishStemmer {
-    type Tokenizer<T: tantivy::tokenizer::Tokenizer> = CachedStemmerFilter<T>;
-
-    fn transform<T: tantivy::tokenizer::Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
-        CachedStemmerFilter { inner }
-    }
-}
-
-#[derive(Clone)]
-struct CachedStemmerFilter<T> {
-    inner: T,
-}
-
-impl<T: tantivy::tokenizer::Tokenizer> tantivy::tokenizer::Tokenizer for CachedStemmerFilter<T> {
-    type TokenStream<'a> = CachedStemmerStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        CachedStemmerStream { tail: self.inner.token_stream(text) }
-    }
-}
-
-struct CachedStemmerStream<T> {
-    tail: T,
-}
-
-impl<T: tantivy::tokenizer::TokenStream> tantivy::tokenizer::TokenStream for CachedStemmerStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        STEMS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if let Some(stem) = cache.stems.get(token.text.as_str()) {
-                if *stem != token.text {
-                    token.text.clear();
-                    token.text.push_str(stem);
-                }
-                return;
-            }
-            let stem = cache.stemmer.stem(&token.text).into_owned();
-            if cache.stems.len() < STEM_CACHE_ENTRIES {
-                cache.stems.insert(token.text.clone(), stem.clone());
-            }
-            token.text = stem;
-        });
-        true
-    }
-
-    fn token(&self) -> &tantivy::tokenizer::Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut tantivy::tokenizer::Token {
-        self.tail.token_mut()
-    }
 }
 
 /// What the index answers: the total, one page of work ids, and the facets.
@@ -343,7 +254,7 @@ impl TantivyIndex {
     }
 
     fn with_index(index: Index, fields: Fields, dir: &Path) -> Result<TantivyIndex, SearchError> {
-        index.tokenizers().register(ANALYZER, analyzer());
+        index.tokenizers().register(ANALYZER, crate::analyzer::analyzer());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| damaged(dir, e))?;
         // Open every segment's files now, so a damaged index fails here and not mid-search.
         let searcher = reader.searcher();
@@ -500,7 +411,7 @@ impl TantivyIndex {
     }
 
     fn tokens(text: &str) -> Vec<String> {
-        TantivyIndex::tokens_with(analyzer(), text)
+        TantivyIndex::tokens_with(crate::analyzer::analyzer(), text)
     }
 
     fn tokens_with(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
@@ -748,30 +659,4 @@ fn snippet_fragments(text: &str, highlighted: &[std::ops::Range<usize>]) -> Vec<
         out.push(Fragment { text: text[at..].to_string(), highlighted: false });
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tantivy::tokenizer::{Language, Stemmer};
-
-    #[test]
-    fn the_cached_stemmer_stems_as_tantivy_does() {
-        let text = "Counting counted counts; the ferries ferried ferry-folk. Généralement, \
-                    running runner RUNS ran. Ça marche? 東京 Москва running counting";
-        let mut plain = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(Stemmer::new(Language::English))
-            .build();
-        let mut expected = Vec::new();
-        let mut stream = plain.token_stream(text);
-        while stream.advance() {
-            expected.push(stream.token().text.clone());
-        }
-        // Twice: the second pass is answered from the cache.
-        assert_eq!(TantivyIndex::tokens(text), expected);
-        assert_eq!(TantivyIndex::tokens(text), expected);
-        assert!(expected.contains(&"count".to_string()) && expected.contains(&"ferri".to_string()));
-    }
 }
