@@ -49,11 +49,7 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let series: Vec<String> =
-        sqlx::query_scalar("SELECT s.name FROM series_works sw JOIN series s ON s.id = sw.series_id WHERE sw.work_id = $1 ORDER BY s.name")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let series: Vec<String> = sqlx::query_scalar(crate::SERIES_OF_WORK).bind(id).fetch_all(&mut *conn).await?;
     let mut tags: Vec<(TagKind, String)> = Vec::new();
     for row in sqlx::query(
         "SELECT c.kind, c.name FROM work_tags wt JOIN tags t ON t.id = wt.tag_id JOIN tags c ON c.id = COALESCE(t.canonical_id, t.id) \

@@ -74,25 +74,21 @@ async fn insert_tag(conn: &mut AnyConnection, kind: &str, name: &str, canonical:
         .await?)
 }
 
-/// The canonical row a name means in the archive: the canonical of the row of that exact name,
-/// else of a tag that folds the same (preferring canonical rows), else `None`.
-async fn find_canonical_id(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<Option<i64>> {
-    // Two index searches joined, not `name = $2 OR fold_key = $3`: for that SQLite walked
-    // every tag of the kind, and an import slowed down as the archive grew.
-    Ok(sqlx::query_scalar(
-        "SELECT target FROM ( \
+/// The canonical row a name means: two index searches joined, not `name = $2 OR fold_key =
+/// $3`, for which SQLite walked every tag of the kind and an import slowed down as the
+/// archive grew (a test in `lib.rs` checks the plan).
+pub(crate) const FIND_CANONICAL: &str = "SELECT target FROM ( \
            SELECT COALESCE(canonical_id, id) AS target, 0 AS exact, CASE WHEN canonical_id IS NULL THEN 0 ELSE 1 END AS synonym, id \
              FROM tags WHERE kind = $1 AND name = $2 \
            UNION ALL \
            SELECT COALESCE(canonical_id, id), 1, CASE WHEN canonical_id IS NULL THEN 0 ELSE 1 END, id \
              FROM tags WHERE kind = $1 AND fold_key = $3 \
-         ) found ORDER BY exact, synonym, id LIMIT 1",
-    )
-    .bind(kind)
-    .bind(name)
-    .bind(fold(name))
-    .fetch_optional(&mut *conn)
-    .await?)
+         ) found ORDER BY exact, synonym, id LIMIT 1";
+
+/// The canonical row a name means in the archive: the canonical of the row of that exact name,
+/// else of a tag that folds the same (preferring canonical rows), else `None`.
+async fn find_canonical_id(conn: &mut AnyConnection, kind: &str, name: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(FIND_CANONICAL).bind(kind).bind(name).bind(fold(name)).fetch_optional(&mut *conn).await?)
 }
 
 /// The canonical row for a canonical name, created when the archive has none.
