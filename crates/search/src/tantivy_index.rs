@@ -2,9 +2,10 @@
 //!
 //! One document per work. Text fields use one analyser (`ficarchive`, [`crate::analyzer`]:
 //! words split on anything that is not a letter or digit, lower-cased, English Snowball
-//! stems, no stop words: the same choices as PostgreSQL's `ficarchive` configuration). Tags, rating, completion, language and
-//! series are hierarchical facets (`/fandom/Harry Potter - J. K. Rowling`), which give exact
-//! counts for every value. Numbers and dates (`yyyymmdd`) are fast fields for ranges and sorts.
+//! stems, no stop words: the same choices as PostgreSQL's `ficarchive` configuration). Tags,
+//! rating, completion, language and series are hierarchical facets (`/fandom/Harry Potter -
+//! J. K. Rowling`), which give exact counts for every value. Numbers and dates (`yyyymmdd`)
+//! are fast fields for ranges and sorts.
 //! Nothing is stored: result pages take titles and authors from the database, and snippets
 //! are cut from the story text read back from the database ([`SnippetMaker`]). Storing the
 //! text here made the index 2.7 times larger and cost an import a tenth of its time.

@@ -657,17 +657,30 @@ impl WorkBatch {
             return Ok(());
         }
         let content = file.packed()?;
+        self.insert_source(&file, &content, outcome, Some(message), None).await
+    }
+
+    /// One row of `sources` (a file already held, by its sha256, is left as it is).
+    async fn insert_source(
+        &mut self,
+        file: &SourceFile<'_>,
+        content: &[u8],
+        outcome: SourceOutcome,
+        message: Option<&str>,
+        work: Option<i64>,
+    ) -> Result<()> {
         self.bytes += content.len() as u64;
         sqlx::query(
             "INSERT INTO sources (sha256, path, size, content, outcome, message, work_id, import_run_id, added_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING",
         )
         .bind(file.sha256)
         .bind(file.path)
         .bind(file.bytes.len() as i64)
-        .bind(content.as_ref())
+        .bind(content)
         .bind(outcome.as_str())
         .bind(message)
+        .bind(work)
         .bind(self.run)
         .bind(now())
         .execute(&mut *self.tx)
@@ -715,21 +728,7 @@ impl WorkBatch {
             queued = (self.dialect == Dialect::Sqlite).then_some(search::QueuedDoc { doc, queued_at });
         }
         for (file, content) in sources.iter().zip(compressed) {
-            self.bytes += content.len() as u64;
-            sqlx::query(
-                "INSERT INTO sources (sha256, path, size, content, outcome, message, work_id, import_run_id, added_at) \
-                 VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
-            )
-            .bind(file.sha256)
-            .bind(file.path)
-            .bind(file.bytes.len() as i64)
-            .bind(content.as_ref())
-            .bind(SourceOutcome::Work.as_str())
-            .bind(id)
-            .bind(self.run)
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
+            self.insert_source(file, &content, SourceOutcome::Work, None, Some(id)).await?;
         }
         Ok((stored, queued))
     }
@@ -827,13 +826,13 @@ async fn write_parts(
     }
     let mut seen_tags = Vec::new();
     for tag in ficarchive_wrangle::wrangle_work(work, ficarchive_wrangle::Dictionary::starter()) {
-        let key = (tag.kind, tag.raw.clone());
-        let tag = match ids.tags.get(&key) {
-            Some(&known) => known,
+        let known = ids.tags.entry(tag.kind).or_default();
+        let tag = match known.get(tag.raw.as_str()) {
+            Some(&id) => id,
             None => {
-                let found = tags::stated_tag_id(conn, &tag).await?;
-                ids.tags.insert(key, found);
-                found
+                let id = tags::stated_tag_id(conn, &tag).await?;
+                known.insert(tag.raw, id);
+                id
             }
         };
         if !seen_tags.contains(&tag) {
@@ -860,19 +859,20 @@ async fn write_parts(
 /// created by a transaction that rolls back are gone with it).
 #[derive(Default)]
 struct KnownIds {
-    /// (kind, name as stated) → the stated tag's row.
-    tags: std::collections::HashMap<(TagKind, String), i64>,
-    /// (`authors` or `series`, name) → row.
-    named: std::collections::HashMap<(&'static str, String), i64>,
+    /// Kind → name as stated → the stated tag's row.
+    tags: std::collections::HashMap<TagKind, std::collections::HashMap<String, i64>>,
+    /// `authors` or `series` → name → row.
+    named: std::collections::HashMap<&'static str, std::collections::HashMap<String, i64>>,
 }
 
 impl KnownIds {
     async fn named(&mut self, conn: &mut AnyConnection, table: &'static str, name: &str) -> Result<i64> {
-        if let Some(&id) = self.named.get(&(table, name.to_string())) {
+        let known = self.named.entry(table).or_default();
+        if let Some(&id) = known.get(name) {
             return Ok(id);
         }
         let id = upsert_named(conn, table, name).await?;
-        self.named.insert((table, name.to_string()), id);
+        known.insert(name.to_string(), id);
         Ok(id)
     }
 }
