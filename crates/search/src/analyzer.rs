@@ -12,7 +12,7 @@
 //! property test holds it to the chain's tokens, positions and offsets.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
 /// Words this long (in bytes, as written) or longer are not indexed.
@@ -96,9 +96,9 @@ impl TokenStream for StemmingTokenStream<'_> {
     }
 }
 
-/// A short string held inline (the table's keys and values), so a lookup reads one entry
-/// instead of following pointers to a key and a value elsewhere in memory.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A short string held inline (the stem table's keys and values), so a lookup reads one
+/// entry instead of following pointers to a key and a value elsewhere in memory.
+#[derive(Clone, Copy)]
 struct InlineWord {
     len: u8,
     bytes: [u8; INLINE_BYTES],
@@ -117,24 +117,31 @@ impl InlineWord {
         // Only ever built from a whole `&str`.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
     }
-}
 
+    fn is(&self, word: &str) -> bool {
+        &self.bytes[..usize::from(self.len)] == word.as_bytes()
+    }
+}
 /// Words remembered per thread; prose repeats a small vocabulary, and a bound keeps a
 /// hostile text of endless distinct words from growing the table without end.
 const STEM_CACHE_ENTRIES: usize = 200_000;
 
 struct StemCache {
     stemmer: frostem::Stemmer,
+    /// Word as written → stem, looked up by the word where it stands in the text: only an
+    /// insert copies it into a key (copying every word first cost more than the lookup).
+    stems: hashbrown::HashTable<(InlineWord, InlineWord)>,
     /// foldhash rather than SipHash: every word of every story is hashed here, and its
     /// per-process seed still keeps crafted words from piling into one bucket.
-    stems: HashMap<InlineWord, InlineWord, foldhash::fast::RandomState>,
+    hasher: foldhash::fast::RandomState,
     lower: String,
 }
 
 thread_local! {
     static STEMS: RefCell<StemCache> = RefCell::new(StemCache {
         stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
-        stems: HashMap::with_hasher(foldhash::fast::RandomState::default()),
+        stems: hashbrown::HashTable::new(),
+        hasher: foldhash::fast::RandomState::default(),
         lower: String::new(),
     });
 }
@@ -144,8 +151,8 @@ fn stem_into(word: &str, out: &mut String) {
     out.clear();
     STEMS.with(|cache| {
         let mut cache = cache.borrow_mut();
-        let key = InlineWord::new(word);
-        if let Some(stem) = key.and_then(|k| cache.stems.get(&k)) {
+        let hash = cache.hasher.hash_one(word);
+        if let Some((_, stem)) = cache.stems.find(hash, |(key, _)| key.is(word)) {
             out.push_str(stem.as_str());
             return;
         }
@@ -160,10 +167,11 @@ fn stem_into(word: &str, out: &mut String) {
         }
         let stem = cache.stemmer.stem(&cache.lower);
         out.push_str(&stem);
-        if let (Some(key), Some(value)) = (key, InlineWord::new(&stem))
+        if let (Some(key), Some(value)) = (InlineWord::new(word), InlineWord::new(&stem))
             && cache.stems.len() < STEM_CACHE_ENTRIES
         {
-            cache.stems.insert(key, value);
+            let hasher = &cache.hasher;
+            cache.stems.insert_unique(hash, (key, value), |(key, _)| hasher.hash_one(key.as_str()));
         }
     });
 }
