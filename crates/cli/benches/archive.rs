@@ -10,7 +10,9 @@
 //! For each size it prints: import MB/s and works/s (the release binary, as a user runs it,
 //! with its peak memory); database and index size; search latency p50 and p99 per query class
 //! (free text, phrase, filtered, faceted, sorted), measured in a child process that only
-//! serves searches, with that process's peak memory; and FTS5's latency for the same classes.
+//! serves searches, with that process's peak memory; the same searches again in a process
+//! held to 300 MB by a memory cgroup (when this machine lets the bench make one); and FTS5's
+//! latency for the same classes (`FICARCHIVE_BENCH_FTS5=0` leaves FTS5 out).
 
 use ficarchive_query::{Filters, Query, SearchRequest, SortKey, TagFilter, parse_query};
 use ficarchive_search::Searcher;
@@ -141,16 +143,67 @@ async fn bench_size(works: usize) {
     let queries = query_set(&data_dir).await;
     let query_file = data.path().join("queries.json");
     std::fs::write(&query_file, serde_json::to_vec(&queries).unwrap()).unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("FICARCHIVE_BENCH_ROLE", "search")
-        .env("FICARCHIVE_BENCH_DATA", &data_dir)
-        .env("FICARCHIVE_BENCH_QUERIES", &query_file)
-        .output()
-        .expect("search child");
-    assert!(out.status.success(), "search child failed: {}", String::from_utf8_lossy(&out.stderr));
-    print!("{}", String::from_utf8_lossy(&out.stdout));
+    let search_child = |command: &mut Command| {
+        let out = command
+            .env("FICARCHIVE_BENCH_ROLE", "search")
+            .env("FICARCHIVE_BENCH_DATA", &data_dir)
+            .env("FICARCHIVE_BENCH_QUERIES", &query_file)
+            .output()
+            .expect("search child");
+        assert!(out.status.success(), "search child failed: {}", String::from_utf8_lossy(&out.stderr));
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    };
+    search_child(&mut Command::new(std::env::current_exe().unwrap()));
+    search_with_capped_memory(&data_dir, search_child);
 
-    fts5(&data_dir, &data.path().join("fts5.sqlite3"), &queries).await;
+    if std::env::var("FICARCHIVE_BENCH_FTS5").as_deref() == Ok("0") {
+        println!("FTS5: skipped (FICARCHIVE_BENCH_FTS5=0)");
+    } else {
+        fts5(&data_dir, &data.path().join("fts5.sqlite3"), &queries).await;
+    }
+}
+
+/// The memory a search process is held to in the capped run, in MB.
+const MEMORY_CAP_MB: u64 = 300;
+
+/// Runs the search child again inside a memory cgroup capped at [`MEMORY_CAP_MB`], with the
+/// archive's pages first evicted from the page cache, so every page it reads (heap, index,
+/// database) is charged to it.
+///
+/// Why: the uncapped run's peak resident size counts the index pages it has mapped, which
+/// the kernel drops when memory is short; a cap shows what a small machine needs: whether
+/// the searches still run, and how fast, when all they may hold is the cap. Needs a writable
+/// cgroup memory controller (v1 or v2, as root); otherwise the run is skipped, and says so.
+fn search_with_capped_memory(data_dir: &Path, run: impl Fn(&mut Command)) {
+    let cgroup =
+        [("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.max_usage_in_bytes"), ("/sys/fs/cgroup", "memory.max", "memory.peak")]
+            .into_iter()
+            .map(|(root, limit, peak)| (Path::new(root).join(format!("ficarchive-bench-{}", std::process::id())), limit, peak))
+            .find(|(dir, limit, _)| {
+                std::fs::create_dir(dir).is_ok() && {
+                    let ok = std::fs::write(dir.join(limit), format!("{}", MEMORY_CAP_MB << 20)).is_ok();
+                    if !ok {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                    ok
+                }
+            });
+    let Some((dir, _, peak)) = cgroup else {
+        println!("search under a {MEMORY_CAP_MB} MB memory cap: skipped (no writable cgroup memory controller here)");
+        return;
+    };
+    for file in walk(data_dir) {
+        if let Ok(f) = std::fs::File::open(&file) {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid descriptor; the advice only drops clean cached pages.
+            unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        }
+    }
+    println!("search under a {MEMORY_CAP_MB} MB memory cap (a cgroup holding heap and page cache; the archive's pages evicted first):");
+    run(Command::new("sh").arg("-c").arg("echo $$ > \"$0/cgroup.procs\" && exec \"$1\"").arg(&dir).arg(std::env::current_exe().unwrap()));
+    let charged = std::fs::read_to_string(dir.join(peak)).ok().and_then(|v| v.trim().parse::<u64>().ok());
+    println!("  most memory charged to the capped search process: {}", charged.map_or("unknown".into(), |b| format!("{:.0} MB", mb(b))));
+    let _ = std::fs::remove_dir(&dir);
 }
 
 /// A fixed query set: words of several frequencies, phrases taken from stored texts, and the
