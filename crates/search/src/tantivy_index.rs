@@ -101,6 +101,13 @@ pub struct TantivyIndex {
     facet_names: FacetNames,
 }
 
+/// The index folder `dir`, its files mapped with random-access advice: a search reads
+/// scattered blocks of postings, and the kernel's read-ahead around each would bring in (and
+/// keep resident) pages no search asked for.
+fn directory(dir: &Path) -> Result<tantivy::directory::MmapDirectory, SearchError> {
+    tantivy::directory::MmapDirectory::open_with_madvice(dir, tantivy::directory::Advice::Random).map_err(|e| damaged(dir, e))
+}
+
 /// Whether the file system holding `dir` has no room for another megabyte (the most an index
 /// write needs at once is far more, so a failure with less left is taken for a full disk).
 fn disk_is_full(dir: &Path) -> bool {
@@ -271,7 +278,7 @@ impl TantivyIndex {
         let fresh = !dir.join("meta.json").exists();
         if fresh {
             std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(format!("cannot create {}: {e}", dir.display())))?;
-            let index = Index::create_in_dir(dir, schema).map_err(|e| damaged(dir, e))?;
+            let index = Index::create(directory(dir)?, schema, tantivy::IndexSettings::default()).map_err(|e| damaged(dir, e))?;
             std::fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION.to_string())
                 .map_err(|e| SearchError::Io(format!("cannot write {}: {e}", dir.display())))?;
             return TantivyIndex::with_index(index, fields, dir);
@@ -283,7 +290,7 @@ impl TantivyIndex {
                 dir.display()
             )));
         }
-        let index = Index::open_in_dir(dir).map_err(|e| damaged(dir, e))?;
+        let index = Index::open(directory(dir)?).map_err(|e| damaged(dir, e))?;
         if index.schema() != schema {
             return Err(damaged(dir, "its fields differ from this version's"));
         }
@@ -607,17 +614,18 @@ impl TantivyIndex {
     /// What cuts snippets for `request` from story texts, or `None` when the query has no
     /// word to look for in the text.
     pub fn snippet_maker(&self, request: &SearchRequest) -> Result<Option<SnippetMaker>, SearchError> {
-        let text_terms: Vec<(Occur, Box<dyn TantivyQuery>)> = request
+        // The words and phrases the query wants in the story text.
+        let wanted: Vec<&str> = request
             .query
             .positive_terms()
             .into_iter()
             .filter(|(field, _, _)| matches!(field, QueryField::Any | QueryField::Text))
-            .map(|(_, text, _)| (Occur::Should, self.leaf(&[self.fields.text], text)))
+            .map(|(_, text, _)| text)
             .collect();
-        if text_terms.is_empty() {
+        if wanted.is_empty() {
             return Ok(None);
         }
-        let positive = BooleanQuery::new(text_terms);
+        let positive = BooleanQuery::new(wanted.iter().map(|text| (Occur::Should, self.leaf(&[self.fields.text], text))).collect());
         let mut generator = SnippetGenerator::create(&self.reader.searcher(), &positive, self.fields.text)
             .map_err(|e| SearchError::Damaged(e.to_string()))?;
         generator.set_max_num_chars(240);
@@ -625,12 +633,9 @@ impl TantivyIndex {
         // first place a stem of the query occurs, never a whole (perhaps million-word) text.
         // Needles: the part a query word shares with its stem ("ferr" for ferry/ferri), so
         // every inflection the index matched contains it.
-        let stems: Vec<String> = request
-            .query
-            .positive_terms()
-            .into_iter()
-            .filter(|(field, _, _)| matches!(field, QueryField::Any | QueryField::Text))
-            .flat_map(|(_, text, _)| {
+        let stems: Vec<String> = wanted
+            .iter()
+            .flat_map(|text| {
                 let unstemmed = TantivyIndex::tokens_with(unstemmed_analyzer(), text);
                 let stemmed = TantivyIndex::tokens(text);
                 unstemmed.into_iter().zip(stemmed).map(|(word, stem)| {
