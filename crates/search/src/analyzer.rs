@@ -122,6 +122,7 @@ impl InlineWord {
         &self.bytes[..usize::from(self.len)] == word.as_bytes()
     }
 }
+
 /// Words remembered per thread; prose repeats a small vocabulary, and a bound keeps a
 /// hostile text of endless distinct words from growing the table without end.
 const STEM_CACHE_ENTRIES: usize = 200_000;
