@@ -11,6 +11,7 @@
 //! Architecture invariant: no parsing here. The store receives [`Work`]s and bytes; it
 //! neither reads files nor interprets text.
 
+mod checkpoint;
 pub mod merge;
 pub mod read;
 pub mod schema;
@@ -198,6 +199,8 @@ pub struct Archive {
     /// Reads for pages, searches and listings ([`Archive::readers`]).
     readers: AnyPool,
     dialect: Dialect,
+    /// Embedded archives: the checkpoint task that keeps the write-ahead log short.
+    checkpoints: Option<checkpoint::Checkpoints>,
     location: Location,
     /// The archive's own identity (see migration 4), a UUID.
     uuid: uuid::Uuid,
@@ -217,7 +220,7 @@ impl Archive {
         sqlx::any::install_default_drivers();
         let describe = location.describe();
         let open_error = |e: sqlx::Error| classify_open(&describe, e);
-        let (pool, readers, dialect) = match location {
+        let (pool, readers, dialect, checkpoints) = match location {
             Location::Embedded(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                     location: describe.clone(),
@@ -241,6 +244,8 @@ impl Archive {
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA wal_autocheckpoint = {}", checkpoint::BACKSTOP_PAGES)))
+                                .await?;
                             Ok(())
                         })
                     })
@@ -261,17 +266,18 @@ impl Archive {
                             Ok(())
                         })
                     })
-                    .connect_lazy_with(options);
-                (pool, readers, Dialect::Sqlite)
+                    .connect_lazy_with(options.clone());
+                let checkpoints = checkpoint::Checkpoints::start(&options).await.map_err(open_error)?;
+                (pool, readers, Dialect::Sqlite, Some(checkpoints))
             }
             Location::Postgres(url) => {
                 let options = AnyConnectOptions::from_str(url).map_err(open_error)?;
                 sqlx::AnyConnection::connect_with(&options).await.map_err(open_error)?.close().await.map_err(open_error)?;
                 let pool = AnyPoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
-                (pool.clone(), pool, Dialect::Postgres)
+                (pool.clone(), pool, Dialect::Postgres, None)
             }
         };
-        let mut archive = Archive { pool, readers, dialect, location: location.clone(), uuid: uuid::Uuid::nil() };
+        let mut archive = Archive { pool, readers, dialect, checkpoints, location: location.clone(), uuid: uuid::Uuid::nil() };
         let prepare = async {
             archive.migrate().await?;
             archive.uuid = archive.archive_uuid().await?;
@@ -417,7 +423,15 @@ impl Archive {
     /// Opens a [`WorkBatch`] for import run `run`. With `dry_run`, everything stored through it
     /// is worked out and then rolled back.
     pub async fn begin_batch(&self, run: i64, dry_run: bool) -> Result<WorkBatch> {
-        Ok(WorkBatch { tx: self.pool.begin().await?, dialect: self.dialect, run, dry_run, bytes: 0, known: KnownIds::default() })
+        Ok(WorkBatch {
+            tx: self.pool.begin().await?,
+            dialect: self.dialect,
+            checkpoints: self.checkpoints.clone(),
+            run,
+            dry_run,
+            bytes: 0,
+            known: KnownIds::default(),
+        })
     }
 
     /// A work as stored, or `None` for an unknown id.
@@ -638,6 +652,7 @@ async fn update_work(conn: &mut AnyConnection, id: i64, work: &Work, words: &Cha
 pub struct WorkBatch {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     dialect: Dialect,
+    checkpoints: Option<checkpoint::Checkpoints>,
     run: i64,
     dry_run: bool,
     bytes: u64,
@@ -739,6 +754,9 @@ impl WorkBatch {
             self.tx.rollback().await?;
         } else {
             self.tx.commit().await?;
+            if let Some(checkpoints) = &self.checkpoints {
+                checkpoints.request();
+            }
         }
         Ok(())
     }

@@ -145,3 +145,46 @@ async fn reopening_an_archive_keeps_its_works() {
         t.finish().await;
     }
 }
+
+/// A long text no compressor shrinks to nothing: invented words from a fixed seed.
+fn long_story(title: &str, seed: u64, words: usize) -> String {
+    const SYLLABLES: [&str; 12] = ["ka", "rel", "mo", "tin", "sa", "vor", "li", "dun", "e", "bra", "os", "quen"];
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut text = format!("Title: {title}\nAuthor: Tamsin Reed\nFandom: Original Work\nRating: G\n\n");
+    for i in 0..words {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        for s in 0..(1 + state % 3) {
+            text.push_str(SYLLABLES[((state >> (8 * s)) % 12) as usize]);
+        }
+        text.push_str(if i % 97 == 96 { ".\n\n" } else { " " });
+    }
+    text
+}
+
+#[tokio::test]
+async fn the_write_ahead_log_stays_short_while_works_are_stored() {
+    // SQLite only: the log is how an embedded archive commits. Twenty works of about half a
+    // megabyte each are stored one transaction apiece; the log is copied into the database
+    // file after each (off the writer's path), so it never holds more than a few of them
+    // (without those checkpoints it grew to 14 MB here).
+    let t = TestArchive::sqlite();
+    let Location::Embedded(dir) = &t.location else { unreachable!() };
+    let archive = Archive::open(&t.location).await.expect("open");
+    let run = archive.begin_run(&[]).await.unwrap();
+    let wal = ficarchive_store::database_file(dir).with_extension("sqlite3-wal");
+    let mut largest = 0;
+    for n in 0..20 {
+        let path = format!("long-{n}.txt");
+        let Stored::New(_) = store(&archive, run, &path, &long_story(&format!("Long Road {n}"), n, 80_000)).await else {
+            panic!("work {n} is new")
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+    }
+    assert_eq!(archive.work_ids().await.unwrap().len(), 20);
+    assert!(largest > 0, "the archive writes through a write-ahead log");
+    assert!(largest < 4 << 20, "the write-ahead log grew to {largest} bytes");
+    archive.close().await;
+}
