@@ -11,7 +11,7 @@ use crate::files::{FileEntry, list_files, read_file};
 use ficarchive_model::PageKind;
 use ficarchive_parse::{Input, Outcome, sha256_hex};
 use ficarchive_search::Searcher;
-use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored, pack_source};
+use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored, WorkBatch, pack_source};
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -161,11 +161,18 @@ pub async fn import(
         tokio::task::spawn_blocking(move || read_batches(&archive, &entries, dry_run, &sender))
     };
     let stored = async {
+        let mut open = None;
         while let Some(batch) = receiver.recv().await {
             let batch: ParsedBatch = batch?;
             let (files, bytes) = (batch.files, batch.bytes);
-            store_batch(archive, searcher.as_deref_mut(), run, batch, dry_run, &mut report).await?;
+            store_batch(archive, searcher.as_deref_mut(), run, batch, dry_run, &mut open, &mut report).await?;
             progress.advance(files, bytes, quiet);
+        }
+        if let Some(transaction) = open {
+            transaction.finish().await?;
+        }
+        if let Some(searcher) = searcher.as_deref_mut() {
+            searcher.commit_if_due(archive).await?;
         }
         anyhow::Ok(())
     }
@@ -291,12 +298,17 @@ async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen:
 /// the write-ahead log stays small and a crash repeats little work.
 const TRANSACTION_BYTES: u64 = 16 << 20;
 
+/// Stores one parsed batch in the open transaction (`open`, begun here when there is none),
+/// which runs on across batches until it has written [`TRANSACTION_BYTES`]: a folder often
+/// holds a single work, and a commit per folder cost a tenth of an import. The caller
+/// finishes the last transaction.
 async fn store_batch(
     archive: &Archive,
     mut searcher: Option<&mut Searcher>,
     run: i64,
     batch: ParsedBatch,
     dry_run: bool,
+    open: &mut Option<WorkBatch>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     report.failed.extend(batch.unreadable);
@@ -306,7 +318,10 @@ async fn store_batch(
     let by_path: std::collections::HashMap<&str, &ReadFile> = batch.new_files.iter().map(|f| (f.display.as_str(), f)).collect();
     let source_of = |path: &str| by_path.get(path).copied();
 
-    let mut transaction = archive.begin_batch(run, dry_run).await?;
+    let mut transaction = match open.take() {
+        Some(transaction) => transaction,
+        None => archive.begin_batch(run, dry_run).await?,
+    };
     for (path, error) in &outcome.errors {
         report.failed.push(Failure { path: path.clone(), reason: error.to_string() });
         if let Some(f) = source_of(path) {
@@ -341,9 +356,6 @@ async fn store_batch(
             report.indexed += 1;
         }
     }
-    transaction.finish().await?;
-    if let Some(searcher) = searcher {
-        searcher.commit_if_due(archive).await?;
-    }
+    *open = Some(transaction);
     Ok(())
 }
