@@ -8,7 +8,8 @@
 //! instead of importing it again (one size at a time).
 //!
 //! For each size it prints: import MB/s and works/s (the release binary, as a user runs it,
-//! with its peak memory); database and index size; search latency p50 and p99 per query class
+//! with its peak memory); the rate of building the search index alone from the stored works
+//! (`reindex`), which bounds the import's; database and index size; search latency p50 and p99 per query class
 //! (free text, phrase, filtered, faceted, sorted), measured in a child process that only
 //! serves searches, with that process's peak memory; the same searches again in a process
 //! held to 300 MB by a memory cgroup (when this machine lets the bench make one); and FTS5's
@@ -134,6 +135,13 @@ async fn bench_size(works: usize) {
                 report["new"],
                 report["failed"].as_array().map_or(0, Vec::len)
             );
+            // The index alone, rebuilt from the stored works: the part of an import no other
+            // change to the pipeline can speed up, so the ceiling of the import's rate here.
+            let started = Instant::now();
+            let out = Command::new(binary).arg("--data").arg(&data_dir).arg("reindex").output().expect("reindex");
+            let seconds = started.elapsed().as_secs_f64();
+            assert!(out.status.success(), "reindex failed: {}", String::from_utf8_lossy(&out.stderr));
+            println!("index only (reindex from the stored works): {seconds:.1} s, {:.1} MB/s of raw files", mb(input_bytes) / seconds);
             data_dir
         }
     };
