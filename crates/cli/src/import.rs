@@ -264,18 +264,23 @@ async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen:
         files: batch.len() as u64,
         bytes: batch.iter().map(|e| e.size).sum(),
     };
+    let mut read = Vec::new();
     for entry in batch {
         let display = entry.path.display().to_string();
         match read_file(&entry.path) {
             Err(reason) => parsed.unreadable.push(Failure { path: display, reason }),
             Ok(bytes) => {
                 let sha256 = sha256_hex(&bytes);
-                if !seen.insert(sha256.clone()) || archive.has_source(&sha256).await? {
-                    parsed.known += 1;
-                    continue;
-                }
-                parsed.new_files.push(ReadFile { display, sha256, bytes, packed: None });
+                read.push(ReadFile { display, sha256, bytes, packed: None });
             }
+        }
+    }
+    let held = archive.held_sources(&read.iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>()).await?;
+    for file in read {
+        if held.contains(&file.sha256) || !seen.insert(file.sha256.clone()) {
+            parsed.known += 1;
+        } else {
+            parsed.new_files.push(file);
         }
     }
     if parsed.new_files.is_empty() {

@@ -396,10 +396,26 @@ impl Archive {
     /// Whether the archive already holds these exact bytes (as a work's source, or as a file
     /// that was not a story or failed to parse).
     pub async fn has_source(&self, sha256: &str) -> Result<bool> {
-        // Through a reader: the importer asks from its parsing thread while the writer stores.
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM sources WHERE sha256 = $1").bind(sha256).fetch_optional(self.readers()).await?;
-        Ok(found.is_some())
+        Ok(!self.held_sources(&[sha256]).await?.is_empty())
+    }
+
+    /// Which of these sha256 hashes the archive already holds (see [`Archive::has_source`]):
+    /// the importer asks once per folder, not once per file.
+    pub async fn held_sources(&self, sha256s: &[&str]) -> Result<std::collections::HashSet<String>> {
+        let mut held = std::collections::HashSet::new();
+        // Up to 500 values a statement, well under either database's limit on bound values.
+        for chunk in sha256s.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Audited: the statement holds only `$n` placeholders; every value is bound.
+            let sql = format!("SELECT sha256 FROM sources WHERE sha256 IN ({})", marks.join(", "));
+            let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for sha256 in chunk {
+                query = query.bind(*sha256);
+            }
+            // Through a reader: the importer asks from its parsing thread while the writer stores.
+            held.extend(query.fetch_all(self.readers()).await?);
+        }
+        Ok(held)
     }
 
     /// Keeps the bytes of a file that gave no work (not a story, or a parse failure), so that

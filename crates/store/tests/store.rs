@@ -116,6 +116,12 @@ async fn files_that_are_not_stories_are_kept_and_recognised_next_time() {
         archive.keep_source(run, SourceFile::new("cover.png", &sha, bytes), SourceOutcome::Failed, "binary").await.unwrap();
         assert!(archive.has_source(&sha).await.unwrap(), "{}", t.name);
         assert_eq!(archive.source_bytes(&sha).await.unwrap().as_deref(), Some(&bytes[..]), "{}", t.name);
+        // A folder's files are asked about together, more than one statement's worth here.
+        let others: Vec<String> = (0..700).map(|i| sha256_hex(format!("never imported {i}").as_bytes())).collect();
+        let mut asked: Vec<&str> = others.iter().map(String::as_str).collect();
+        asked.insert(600, &sha);
+        let held = archive.held_sources(&asked).await.unwrap();
+        assert_eq!(held.into_iter().collect::<Vec<_>>(), vec![sha.clone()], "{}", t.name);
         archive.close().await;
         t.finish().await;
     }
