@@ -22,10 +22,16 @@ use sqlx::{AnyConnection, Connection, Executor};
 pub(crate) const BACKSTOP_PAGES: u32 = 16_384;
 
 /// A handle that asks the checkpoint task for a checkpoint. Clones share the task; it ends
-/// (closing its connection) when the last handle is dropped.
+/// (closing its connection) at [`Checkpoints::close`] or when the last handle is dropped.
 #[derive(Clone)]
 pub(crate) struct Checkpoints {
-    requests: tokio::sync::mpsc::Sender<()>,
+    requests: tokio::sync::mpsc::Sender<Request>,
+}
+
+enum Request {
+    Checkpoint,
+    /// Close the connection, then say so.
+    Close(tokio::sync::oneshot::Sender<()>),
 }
 
 impl Checkpoints {
@@ -35,19 +41,40 @@ impl Checkpoints {
         conn.execute("PRAGMA busy_timeout = 10000").await?;
         // One request waiting is enough: a checkpoint copies everything committed before it
         // starts, so requests made while one waits are answered by it.
-        let (requests, mut pending) = tokio::sync::mpsc::channel::<()>(1);
+        let (requests, mut pending) = tokio::sync::mpsc::channel(1);
         tokio::spawn(async move {
-            while pending.recv().await.is_some() {
-                // Errors are left to the backstop: a checkpoint that fails loses nothing.
-                let _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await;
+            let mut closed = None;
+            while let Some(request) = pending.recv().await {
+                match request {
+                    // Errors are left to the backstop: a checkpoint that fails loses nothing.
+                    Request::Checkpoint => drop(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await),
+                    Request::Close(done) => {
+                        closed = Some(done);
+                        break;
+                    }
+                }
             }
             let _ = conn.close().await;
+            if let Some(done) = closed {
+                let _ = done.send(());
+            }
         });
         Ok(Checkpoints { requests })
     }
 
     /// Asks for a checkpoint soon (after a commit); never waits.
     pub(crate) fn request(&self) {
-        let _ = self.requests.try_send(());
+        let _ = self.requests.try_send(Request::Checkpoint);
+    }
+
+    /// Closes the task's connection and waits until it is closed. Called after every other
+    /// connection has closed, so that this last one leaves the whole log copied into the
+    /// database file (SQLite does that when the last connection closes), and the file alone
+    /// holds the archive.
+    pub(crate) async fn close(&self) {
+        let (done, closed) = tokio::sync::oneshot::channel();
+        if self.requests.send(Request::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 }

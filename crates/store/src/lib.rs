@@ -533,9 +533,14 @@ impl Archive {
         Ok(problems)
     }
 
+    /// Closes every connection. An embedded archive's write-ahead log is copied into the
+    /// database file as the last one closes, so the file alone then holds the archive.
     pub async fn close(self) {
         self.readers.close().await;
         self.pool.close().await;
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.close().await;
+        }
     }
 
     /// The connections for reads that need not see an open write of this process: pages,

@@ -193,4 +193,9 @@ async fn the_write_ahead_log_stays_short_while_works_are_stored() {
     assert!(largest > 0, "the archive writes through a write-ahead log");
     assert!(largest < 4 << 20, "the write-ahead log grew to {largest} bytes");
     archive.close().await;
+    // Closed, the database file alone holds the archive (a copy of it is a whole backup).
+    assert!(std::fs::metadata(&wal).map_or(true, |m| m.len() == 0), "the log is left behind after close");
+    let again = Archive::open(&t.location).await.expect("reopen");
+    assert_eq!(again.work_ids().await.unwrap().len(), 20);
+    again.close().await;
 }
