@@ -46,11 +46,6 @@ struct Section<'a> {
     count: Option<u64>,
 }
 
-/// `12 works`.
-fn works_count(n: u64) -> String {
-    format!("{n} {}", if n == 1 { "work" } else { "works" })
-}
-
 /// A feed being written.
 struct Feed {
     /// Name for the feed's id (`opds/recent`).
@@ -138,7 +133,13 @@ pub async fn root(State(app): State<Arc<AppState>>) -> Result<Response, WebError
     let mut feed = Feed::new("opds", &app.name, "/opds", NAVIGATION);
     let stats = app.archive.stats().await?;
     let sections: [(&str, &str, &str, &'static str, String); 6] = [
-        ("opds/recent", "Recently updated", "/opds/recent", ACQUISITION, format!("All {} works, newest updates first.", stats.works)),
+        (
+            "opds/recent",
+            "Recently updated",
+            "/opds/recent",
+            ACQUISITION,
+            format!("All {}, newest updates first.", super::count_of(stats.works, "work", "works")),
+        ),
         ("opds/fandoms", "Fandoms", "/opds/fandoms", NAVIGATION, "Works by fandom.".into()),
         ("opds/ratings", "Ratings", "/opds/ratings", NAVIGATION, "Works by rating.".into()),
         (
@@ -206,7 +207,8 @@ fn counted_navigation(
 ) -> Result<Response, WebError> {
     let (mut feed, entries) = navigation_page(name, title, entries, raw, base)?;
     for (name, title, href, count) in entries {
-        let section = Section { name, title: &title, href, kind: ACQUISITION, content: works_count(count), count: Some(count) };
+        let section =
+            Section { name, title: &title, href, kind: ACQUISITION, content: super::count_of(count, "work", "works"), count: Some(count) };
         feed.navigation_entry(app, section);
     }
     Ok(feed.response(app))
