@@ -17,6 +17,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// The most bytes of files read and parsed but not yet stored. Between one (a folder is often
+/// a single small work) and this, the reading thread and the storing task each waited on the
+/// other's slow works, and an import left a sixth of the two cores idle.
+const IN_FLIGHT_BYTES: u64 = 32 << 20;
+
 /// The most bytes read and parsed together. Chapter files of one work further apart than
 /// this in one folder are still joined: the store matches them by site id or title and author.
 const BATCH_BYTES: u64 = 64 << 20;
@@ -133,8 +138,8 @@ impl Progress {
 ///
 /// Two stages run side by side: a reading thread reads, hashes, filters out known sources,
 /// parses and compresses batch after batch ([`read_batches`]), while this task stores the
-/// batch before and feeds the index (whose own threads tokenise). At most one batch waits
-/// between them, so memory stays bounded by about three batches.
+/// batches before and feeds the index (whose own threads tokenise). Parsed batches of up to
+/// [`IN_FLIGHT_BYTES`] of files wait between them, so memory stays bounded.
 pub async fn import(
     archive: &Archive,
     mut searcher: Option<&mut Searcher>,
@@ -155,7 +160,7 @@ pub async fn import(
     let total_files = entries.len() as u64;
     let mut progress = Progress::new(total_files, total_bytes, quiet);
     let run = if dry_run { 0 } else { archive.begin_run(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()).await? };
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let reader = {
         let archive = archive.clone();
         tokio::task::spawn_blocking(move || read_batches(&archive, &entries, dry_run, &sender))
@@ -238,21 +243,41 @@ struct ParsedBatch {
     /// The batch's size, for progress.
     files: u64,
     bytes: u64,
+    /// Its share of [`IN_FLIGHT_BYTES`], given back when the batch is dropped (stored).
+    _in_flight: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// The reading thread: every batch read, hashed, filtered, parsed and compressed, in order,
 /// sent to the storing task. Stops at the first database error (sent on), or when the
 /// storing task has stopped listening.
-fn read_batches(archive: &Archive, entries: &[FileEntry], dry_run: bool, sender: &tokio::sync::mpsc::Sender<anyhow::Result<ParsedBatch>>) {
+fn read_batches(
+    archive: &Archive,
+    entries: &[FileEntry],
+    dry_run: bool,
+    sender: &tokio::sync::mpsc::UnboundedSender<anyhow::Result<ParsedBatch>>,
+) {
     let runtime = tokio::runtime::Handle::current();
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight_units(IN_FLIGHT_BYTES) as usize));
     let mut seen: HashSet<String> = HashSet::new();
     for batch in batches(entries) {
-        let parsed = runtime.block_on(read_batch(archive, batch, dry_run, &mut seen));
+        let size: u64 = batch.iter().map(|e| e.size).sum();
+        // A batch larger than the whole allowance waits until nothing else is in flight.
+        let units = in_flight_units(size.min(IN_FLIGHT_BYTES));
+        let Ok(permit) = runtime.block_on(in_flight.clone().acquire_many_owned(units)) else { return };
+        let parsed = runtime.block_on(read_batch(archive, batch, dry_run, &mut seen)).map(|mut parsed| {
+            parsed._in_flight = Some(permit);
+            parsed
+        });
         let failed = parsed.is_err();
-        if sender.blocking_send(parsed.map_err(anyhow::Error::from)).is_err() || failed {
+        if sender.send(parsed.map_err(anyhow::Error::from)).is_err() || failed {
             return;
         }
     }
+}
+
+/// Bytes in flight counted in KiB (a semaphore counts in `u32`), at least one per batch.
+fn in_flight_units(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1)
 }
 
 async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen: &mut HashSet<String>) -> Result<ParsedBatch, StoreError> {
@@ -263,6 +288,7 @@ async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen:
         known: 0,
         files: batch.len() as u64,
         bytes: batch.iter().map(|e| e.size).sum(),
+        _in_flight: None,
     };
     let mut read = Vec::new();
     for entry in batch {
