@@ -5,28 +5,37 @@
 //! Chinese, Japanese and Korean, which are written without spaces).
 
 pub fn count(text: &str) -> u64 {
-    // One pass over the bytes: ASCII by table (most of any story, even one with curly quotes
-    // and dashes), anything else decoded as a char. Import counts every chapter's words.
+    // ASCII eight bytes at a time, by table and without branches (most of any story, even one
+    // with curly quotes and dashes); anything else decoded as a char. Import counts every
+    // chapter's words, and a branch per byte made this a tenth of reading and parsing.
     let bytes = text.as_bytes();
     let mut words = 0u64;
+    // Whether the run of non-space characters being read holds a letter or digit yet: only
+    // such a run is a word.
     let mut in_word = false;
-    let mut word_has_alnum = false;
     let mut i = 0;
     while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(eight) = <[u8; 8]>::try_from(chunk)
+            && u64::from_le_bytes(eight) & 0x8080_8080_8080_8080 == 0
+        {
+            for b in eight {
+                step(ASCII_CLASS[usize::from(b)], &mut in_word, &mut words);
+            }
+            i += 8;
+            continue;
+        }
         let b = bytes[i];
         let class = if b < 0x80 {
             i += 1;
-            ASCII_CLASS[b as usize]
+            ASCII_CLASS[usize::from(b)]
         } else {
             let c = text[i..].chars().next().unwrap_or(' ');
             i += c.len_utf8();
             if is_cjk(c) {
-                if in_word && word_has_alnum {
-                    words += 1;
-                }
+                // Ends the word before it, and is a word of its own.
+                words += u64::from(in_word) + 1;
                 in_word = false;
-                word_has_alnum = false;
-                words += 1;
                 continue;
             }
             if c.is_whitespace() {
@@ -37,21 +46,18 @@ pub fn count(text: &str) -> u64 {
                 OTHER
             }
         };
-        if class == SPACE {
-            if in_word && word_has_alnum {
-                words += 1;
-            }
-            in_word = false;
-            word_has_alnum = false;
-        } else {
-            in_word = true;
-            word_has_alnum |= class == ALNUM;
-        }
+        step(class, &mut in_word, &mut words);
     }
-    if in_word && word_has_alnum {
-        words += 1;
-    }
-    words
+    words + u64::from(in_word)
+}
+
+/// One character of class `class`: a space ends a word; a letter or digit makes the run a
+/// word; anything else leaves it as it is.
+#[inline(always)]
+fn step(class: u8, in_word: &mut bool, words: &mut u64) {
+    let space = class == SPACE;
+    *words += u64::from(space & *in_word);
+    *in_word = (class == ALNUM) | (*in_word & !space);
 }
 
 const OTHER: u8 = 0;
@@ -113,6 +119,13 @@ mod tests {
     proptest! {
         #[test]
         fn the_fast_count_follows_the_rule(text in "[ -~\t\n\r\u{0b}\u{0c}\u{85}\u{a0}\u{2014}\u{201c}\u{201d}éß照顾ひカ한\u{3000}\u{2028}]{0,60}") {
+            prop_assert_eq!(count(&text), reference(&text));
+        }
+
+        /// Mostly ASCII, long enough that runs of eight plain bytes (counted together) meet
+        /// words, spaces and other characters on either side.
+        #[test]
+        fn runs_of_plain_bytes_follow_the_rule(text in "([a-z0-9 .,'\n-]{1,20}[\u{a0}é照\u{3000}—]?){0,20}") {
             prop_assert_eq!(count(&text), reference(&text));
         }
 
