@@ -255,7 +255,7 @@ impl Searcher {
                 let (total, ids, facets) = index.search(&request)?;
                 let mut hits = archive.hit_details(&ids).await?;
                 if let Some(maker) = index.snippet_maker(&request)? {
-                    let texts = archive.story_texts(&ids).await?;
+                    let texts = archive.snippet_texts(&ids, |text| maker.finds(text)).await?;
                     for hit in &mut hits {
                         if let Some(text) = texts.get(&hit.work_id) {
                             hit.snippet = maker.fragments(text);

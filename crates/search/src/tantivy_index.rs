@@ -662,6 +662,11 @@ pub struct SnippetMaker {
 }
 
 impl SnippetMaker {
+    /// Whether `text` holds a word of the query to cut a snippet around.
+    pub fn finds(&self, text: &str) -> bool {
+        match_window(text, &self.finder).is_some()
+    }
+
     /// The snippet of `text` (empty when no query word occurs in it).
     pub fn fragments(&self, text: &str) -> Vec<Fragment> {
         match match_window(text, &self.finder) {

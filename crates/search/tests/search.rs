@@ -289,3 +289,38 @@ async fn a_damaged_index_is_reported_and_reindex_repairs_it() {
     assert_eq!(r.total, 3);
     s.archive.close().await;
 }
+
+/// A long work's snippet comes from the chapter where the query's word is, however far in:
+/// snippets read chapters in order and stop at the first that has it.
+#[tokio::test]
+async fn a_snippet_is_cut_from_the_chapter_that_holds_the_word() {
+    for t in TestArchive::both().await {
+        let mut s = setup(&t).await;
+        let n = t.name;
+        let mut text = String::from("Title: Tide Tables\nAuthor: Ona Reyes\nFandom: Original Work\nRating: G\n\n");
+        for (chapter, line) in [
+            "The tide came in at four and went out at ten, and the harbourmaster wrote both down.",
+            "In the second week the nets were mended on the slipway while the rain held off.",
+            "On the last morning a cormorant stood on the bollard and would not be moved by anyone.",
+        ]
+        .iter()
+        .enumerate()
+        {
+            text.push_str(&format!("Chapter {}\n\n{line}\n\n", chapter + 1));
+        }
+        let work = parse_file("tide-tables.txt", text.as_bytes()).expect("parses");
+        assert_eq!(work.chapters.len(), 3, "{n}: three chapters");
+        let sha = sha256_hex(text.as_bytes());
+        let run = s.archive.begin_run(&[]).await.unwrap();
+        s.archive.store_work(run, &work, &[SourceFile::new("tide-tables.txt", &sha, text.as_bytes())], false).await.unwrap();
+        s.searcher.catch_up(&s.archive).await.unwrap();
+
+        let r = s.run(&SearchRequest::new(parse_query("cormorant").unwrap())).await;
+        assert_eq!(r.hits.len(), 1, "{n}");
+        let snippet: String = r.hits[0].snippet.iter().map(|f| f.text.as_str()).collect();
+        assert!(snippet.contains("bollard"), "{n}: the third chapter's words: {snippet:?}");
+        assert!(r.hits[0].snippet.iter().any(|f| f.highlighted && f.text.eq_ignore_ascii_case("cormorant")), "{n}");
+        s.archive.close().await;
+        t.finish().await;
+    }
+}

@@ -89,8 +89,8 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work
     })
 }
 
-/// Adds one chapter's body to a work's story text: the text the index takes in, and the text
-/// snippets are cut from ([`Archive::story_texts`]), so the two always agree.
+/// Adds one chapter's body to a work's story text, the text the index takes in. Snippets are
+/// cut from a chapter's `plain_text` ([`Archive::snippet_texts`]), the same text.
 fn push_story_text(text: &mut String, body: &ficarchive_model::Document) {
     let body = body.plain_text();
     if !body.is_empty() {
@@ -331,25 +331,53 @@ impl Archive {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
-    /// The story text of each of `ids` that exists, as the search index took it in, for
-    /// snippets: the index keeps no copy of the text (it would more than double its size).
-    pub async fn story_texts(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    /// The text of one chapter of each work in `ids` to cut a snippet from: the first, in
+    /// order, whose text `wanted` accepts (a work with no such chapter has none). The index
+    /// keeps no copy of the text (it would more than double its size), so snippets read it
+    /// here, and chapters after the wanted one are never read: reading and parsing every
+    /// chapter of a page of hits was most of a filtered search's time, and on a machine
+    /// short of memory most of its disk reads.
+    pub async fn snippet_texts(&self, ids: &[i64], wanted: impl Fn(&str) -> bool) -> Result<std::collections::HashMap<i64, String>> {
         let mut texts = std::collections::HashMap::new();
         if ids.is_empty() {
             return Ok(texts);
         }
+        let mut conn = self.readers().acquire().await?;
+        // Every first chapter in one statement; then, work by work, the chapters after it.
         let list = crate::read::placeholders(ids.len());
         // Audited: the statement holds only `$n` placeholders; the ids are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT work_id, body FROM chapters WHERE work_id IN ({list}) ORDER BY work_id, position"
+            "SELECT c.work_id, c.position, c.body FROM chapters c WHERE c.work_id IN ({list}) \
+             AND c.position = (SELECT MIN(f.position) FROM chapters f WHERE f.work_id = c.work_id)"
         )));
         for id in ids {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(self.readers()).await? {
-            let id: i64 = row.try_get(0)?;
-            let body = crate::parse_document(&row.try_get::<String, _>(1)?)?;
-            push_story_text(texts.entry(id).or_default(), &body);
+        let mut read_up_to = Vec::new();
+        for row in query.fetch_all(&mut *conn).await? {
+            let (id, position): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let text = crate::parse_document(&row.try_get::<String, _>(2)?)?.plain_text();
+            if wanted(&text) {
+                texts.insert(id, text);
+            } else {
+                read_up_to.push((id, position));
+            }
+        }
+        for (id, mut position) in read_up_to {
+            while let Some(row) =
+                sqlx::query("SELECT position, body FROM chapters WHERE work_id = $1 AND position > $2 ORDER BY position LIMIT 1")
+                    .bind(id)
+                    .bind(position)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            {
+                position = row.try_get(0)?;
+                let text = crate::parse_document(&row.try_get::<String, _>(1)?)?.plain_text();
+                if wanted(&text) {
+                    texts.insert(id, text);
+                    break;
+                }
+            }
         }
         Ok(texts)
     }
