@@ -244,7 +244,7 @@ struct ParsedBatch {
     files: u64,
     bytes: u64,
     /// Its share of [`IN_FLIGHT_BYTES`], given back when the batch is dropped (stored).
-    _in_flight: Option<tokio::sync::OwnedSemaphorePermit>,
+    _in_flight: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// The reading thread: every batch read, hashed, filtered, parsed and compressed, in order,
@@ -260,14 +260,11 @@ fn read_batches(
     let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight_units(IN_FLIGHT_BYTES) as usize));
     let mut seen: HashSet<String> = HashSet::new();
     for batch in batches(entries) {
-        let size: u64 = batch.iter().map(|e| e.size).sum();
+        let bytes: u64 = batch.iter().map(|e| e.size).sum();
         // A batch larger than the whole allowance waits until nothing else is in flight.
-        let units = in_flight_units(size.min(IN_FLIGHT_BYTES));
+        let units = in_flight_units(bytes.min(IN_FLIGHT_BYTES));
         let Ok(permit) = runtime.block_on(in_flight.clone().acquire_many_owned(units)) else { return };
-        let parsed = runtime.block_on(read_batch(archive, batch, dry_run, &mut seen)).map(|mut parsed| {
-            parsed._in_flight = Some(permit);
-            parsed
-        });
+        let parsed = runtime.block_on(read_batch(archive, batch, bytes, permit, dry_run, &mut seen));
         let failed = parsed.is_err();
         if sender.send(parsed.map_err(anyhow::Error::from)).is_err() || failed {
             return;
@@ -280,15 +277,23 @@ fn in_flight_units(bytes: u64) -> u32 {
     u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1)
 }
 
-async fn read_batch(archive: &Archive, batch: &[FileEntry], dry_run: bool, seen: &mut HashSet<String>) -> Result<ParsedBatch, StoreError> {
+/// Reads batch `batch` of `bytes` bytes, holding its share of the bytes in flight.
+async fn read_batch(
+    archive: &Archive,
+    batch: &[FileEntry],
+    bytes: u64,
+    in_flight: tokio::sync::OwnedSemaphorePermit,
+    dry_run: bool,
+    seen: &mut HashSet<String>,
+) -> Result<ParsedBatch, StoreError> {
     let mut parsed = ParsedBatch {
         new_files: Vec::new(),
         outcome: Outcome::default(),
         unreadable: Vec::new(),
         known: 0,
         files: batch.len() as u64,
-        bytes: batch.iter().map(|e| e.size).sum(),
-        _in_flight: None,
+        bytes,
+        _in_flight: in_flight,
     };
     let mut read = Vec::new();
     for entry in batch {

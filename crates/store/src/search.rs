@@ -89,6 +89,11 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work
     })
 }
 
+/// The plain text of the chapter body in column `column` of `row`.
+fn chapter_text(row: &sqlx::any::AnyRow, column: usize) -> Result<String> {
+    Ok(crate::parse_document(&row.try_get::<String, _>(column)?)?.plain_text())
+}
+
 /// Adds one chapter's body to a work's story text, the text the index takes in. Snippets are
 /// cut from a chapter's `plain_text` ([`Archive::snippet_texts`]), the same text.
 fn push_story_text(text: &mut String, body: &ficarchive_model::Document) {
@@ -369,7 +374,7 @@ impl Archive {
         let mut read_up_to = Vec::new();
         for row in query.fetch_all(&mut *conn).await? {
             let (id, position): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-            let text = crate::parse_document(&row.try_get::<String, _>(2)?)?.plain_text();
+            let text = chapter_text(&row, 2)?;
             if wanted(&text) {
                 texts.insert(id, text);
             } else {
@@ -385,7 +390,7 @@ impl Archive {
                     .await?
             {
                 position = row.try_get(0)?;
-                let text = crate::parse_document(&row.try_get::<String, _>(1)?)?.plain_text();
+                let text = chapter_text(&row, 1)?;
                 if wanted(&text) {
                     texts.insert(id, text);
                     break;
