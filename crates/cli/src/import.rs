@@ -11,7 +11,7 @@ use crate::files::{FileEntry, list_files, read_file};
 use ficarchive_model::PageKind;
 use ficarchive_parse::{Input, Outcome, sha256_hex};
 use ficarchive_search::Searcher;
-use ficarchive_store::{Archive, RunCounts, SourceFile, SourceOutcome, StoreError, Stored, WorkBatch, pack_source};
+use ficarchive_store::{Archive, Packed, RunCounts, SourceFile, SourceOutcome, StoreError, Stored, WorkBatch, pack};
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -323,7 +323,7 @@ async fn read_batch(
     drop(inputs);
     if !dry_run {
         for file in &mut parsed.new_files {
-            file.packed = Some(pack_source(&file.bytes)?);
+            file.packed = Some(pack(&file.bytes, Packed::Source)?);
         }
     }
     Ok(parsed)

@@ -1,7 +1,7 @@
 //! A full disk during an import: a clear message, no panic, an archive that `check` finds
 //! sound, and the same import finishing the job once there is room.
 //!
-//! The archive lives on a 6 MB tmpfs, mounted for the test (root is needed to mount; `.ci/run`
+//! The archive lives on a 3 MB tmpfs, mounted for the test (root is needed to mount; `.ci/run`
 //! runs as root), and the generated pile is bigger than that.
 
 mod common;
@@ -52,11 +52,11 @@ fn a_full_disk_stops_the_import_cleanly_and_the_same_import_finishes_later() {
     assert!(status.success());
     let corpus_arg = corpus.to_str().unwrap();
 
-    let disk = SmallDisk::mount("6m");
+    let disk = SmallDisk::mount("3m");
     let data: PathBuf = disk.path().join("data");
     let on_disk = Location::Embedded(data.clone());
     let (ok, stdout, stderr) = ficarchive(&on_disk, &["import", corpus_arg]);
-    assert!(!ok, "the import cannot fit on 6 MB and must fail: {stdout}");
+    assert!(!ok, "the import cannot fit on 3 MB and must fail: {stdout}");
     assert!(stderr.contains("disk") && stderr.contains("full"), "the message names the full disk: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 

@@ -2,7 +2,7 @@
 //! always with canonical tags. Every list is loaded with a fixed number of statements, whatever
 //! its length, so a page costs the same on a 100-work and a 100,000-work archive.
 
-use crate::{Archive, Result, parse_document};
+use crate::{Archive, Result, chapter_body, parse_document};
 use ficarchive_model::Chapter;
 use ficarchive_wrangle::TagKind;
 use sqlx::Row;
@@ -284,7 +284,7 @@ impl Archive {
     /// Chapter text: the chapter at `place` (1-based), or every chapter when `place` is `None`.
     /// An unknown work or place gives an empty list.
     pub async fn chapter_text(&self, work: i64, place: Option<u32>) -> Result<Vec<(ChapterEntry, Chapter)>> {
-        let sql = "SELECT position, number, title, words, body, notes, end_notes FROM chapters WHERE work_id = $1 \
+        let sql = "SELECT position, number, title, words, body, body_packed, notes, end_notes FROM chapters WHERE work_id = $1 \
                    AND ($2 < 0 OR position = $2) ORDER BY position";
         let wanted = place.map_or(-1, |p| i64::from(p) - 1);
         let rows = sqlx::query(sql).bind(work).bind(wanted).fetch_all(self.readers()).await?;
@@ -294,9 +294,9 @@ impl Archive {
                 let chapter = Chapter {
                     number: entry.number,
                     title: entry.title.clone(),
-                    body: parse_document(&r.try_get::<String, _>(4)?)?,
-                    notes: parse_document(&r.try_get::<String, _>(5)?)?,
-                    end_notes: parse_document(&r.try_get::<String, _>(6)?)?,
+                    body: chapter_body(r)?,
+                    notes: parse_document(&r.try_get::<String, _>("notes")?)?,
+                    end_notes: parse_document(&r.try_get::<String, _>("end_notes")?)?,
                 };
                 Ok((entry, chapter))
             })

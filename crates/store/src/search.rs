@@ -89,9 +89,9 @@ pub(crate) async fn search_doc_of(conn: &mut AnyConnection, id: i64, work: &Work
     })
 }
 
-/// The plain text of the chapter body in column `column` of `row`.
-fn chapter_text(row: &sqlx::any::AnyRow, column: usize) -> Result<String> {
-    Ok(crate::parse_document(&row.try_get::<String, _>(column)?)?.plain_text())
+/// The plain text of the chapter body in `row` ([`crate::chapter_body`]).
+fn chapter_text(row: &sqlx::any::AnyRow) -> Result<String> {
+    Ok(crate::chapter_body(row)?.plain_text())
 }
 
 /// Adds one chapter's body to a work's story text, the text the index takes in. Snippets are
@@ -365,7 +365,7 @@ impl Archive {
         let list = crate::read::placeholders(ids.len());
         // Audited: the statement holds only `$n` placeholders; the ids are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT c.work_id, c.position, c.body FROM chapters c WHERE c.work_id IN ({list}) \
+            "SELECT c.work_id, c.position, c.body, c.body_packed FROM chapters c WHERE c.work_id IN ({list}) \
              AND c.position = (SELECT MIN(f.position) FROM chapters f WHERE f.work_id = c.work_id)"
         )));
         for id in ids {
@@ -374,7 +374,7 @@ impl Archive {
         let mut read_up_to = Vec::new();
         for row in query.fetch_all(&mut *conn).await? {
             let (id, position): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-            let text = chapter_text(&row, 2)?;
+            let text = chapter_text(&row)?;
             if wanted(&text) {
                 texts.insert(id, text);
             } else {
@@ -382,15 +382,16 @@ impl Archive {
             }
         }
         for (id, mut position) in read_up_to {
-            while let Some(row) =
-                sqlx::query("SELECT position, body FROM chapters WHERE work_id = $1 AND position > $2 ORDER BY position LIMIT 1")
-                    .bind(id)
-                    .bind(position)
-                    .fetch_optional(&mut *conn)
-                    .await?
+            while let Some(row) = sqlx::query(
+                "SELECT position, body, body_packed FROM chapters WHERE work_id = $1 AND position > $2 ORDER BY position LIMIT 1",
+            )
+            .bind(id)
+            .bind(position)
+            .fetch_optional(&mut *conn)
+            .await?
             {
                 position = row.try_get(0)?;
-                let text = chapter_text(&row, 1)?;
+                let text = chapter_text(&row)?;
                 if wanted(&text) {
                     texts.insert(id, text);
                     break;

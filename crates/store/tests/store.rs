@@ -250,3 +250,77 @@ async fn a_stored_works_search_document_is_the_one_read_back() {
         t.finish().await;
     }
 }
+
+/// Chapter bodies are kept compressed, and a chapter stored before they were (its JSON in
+/// `body`, `body_packed` NULL: schema version 5) still reads as it did: whole, in the reader
+/// and as a snippet's text.
+#[tokio::test]
+async fn chapters_are_kept_packed_and_chapters_stored_unpacked_still_read() {
+    use sqlx::{Executor, Row};
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&[]).await.unwrap();
+        let long = long_story("Harbour Lights", 11, 6000);
+        let text = format!("{long}\n\nChapter 2\n\nThe lamplighter found the brass key at last.\n");
+        let Stored::New(id) = store(&archive, run, "harbour.txt", &text).await else { panic!("{}: a new work", t.name) };
+        let packed_work = archive.work(id).await.unwrap().expect("stored");
+        let packed_chapters = archive.chapter_text(id, None).await.unwrap();
+        assert!(packed_work.chapters.len() >= 2, "{}: {} chapters", t.name, packed_work.chapters.len());
+
+        let mut conn = t.raw_connection().await;
+        let sizes = conn.fetch_one("SELECT SUM(LENGTH(body)), SUM(LENGTH(body_packed)) FROM chapters").await.unwrap();
+        let (plain, packed): (i64, i64) = (sizes.try_get(0).unwrap(), sizes.try_get(1).unwrap());
+        assert_eq!(plain, 0, "{}: no body kept unpacked", t.name);
+        let json: usize = packed_work.chapters.iter().map(|c| serde_json::to_string(&c.body).unwrap().len()).sum();
+        assert!((packed as usize) < json / 2, "{}: {packed} packed bytes for {json} bytes of chapter JSON", t.name);
+
+        // Back to the form schema version 5 wrote.
+        for (position, chapter) in packed_work.chapters.iter().enumerate() {
+            sqlx::query("UPDATE chapters SET body = $1, body_packed = NULL WHERE work_id = $2 AND position = $3")
+                .bind(serde_json::to_string(&chapter.body).unwrap())
+                .bind(id)
+                .bind(position as i64)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let unpacked = conn.fetch_one("SELECT COUNT(*) FROM chapters WHERE body_packed IS NULL AND body <> ''").await.unwrap();
+        assert_eq!(unpacked.try_get::<i64, _>(0).unwrap(), packed_work.chapters.len() as i64, "{}", t.name);
+
+        assert_eq!(archive.work(id).await.unwrap().expect("stored").chapters, packed_work.chapters, "{}", t.name);
+        assert_eq!(archive.chapter_text(id, None).await.unwrap(), packed_chapters, "{}", t.name);
+        let snippets = archive.snippet_texts(&[id], |text| text.contains("brass key")).await.unwrap();
+        assert_eq!(snippets[&id], packed_work.chapters[1].body.plain_text(), "{}: the snippet comes from chapter 2", t.name);
+        archive.close().await;
+        t.finish().await;
+    }
+}
+
+/// `check` names a chapter whose packed body no longer unpacks and a source whose copy no
+/// longer matches its sha256, and finds nothing wrong before either was damaged.
+#[tokio::test]
+async fn check_names_a_damaged_chapter_and_a_damaged_source() {
+    for t in TestArchive::both().await {
+        let archive = Archive::open(&t.location).await.expect("open");
+        let run = archive.begin_run(&[]).await.unwrap();
+        let Stored::New(id) = store(&archive, run, "ferry.txt", &text_file("The Long Ferry", "Quill Marsh", 1, 1, "")).await else {
+            panic!("{}: a new work", t.name)
+        };
+        assert_eq!(archive.check_database().await.unwrap(), Vec::<String>::new(), "{}", t.name);
+        let mut conn = t.raw_connection().await;
+        sqlx::query("UPDATE chapters SET body_packed = $1 WHERE work_id = $2")
+            .bind(b"not zstd".to_vec())
+            .bind(id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let packed = ficarchive_store::pack(b"other bytes", ficarchive_store::Packed::Source).unwrap();
+        sqlx::query("UPDATE sources SET content = $1 WHERE work_id = $2").bind(packed).bind(id).execute(&mut conn).await.unwrap();
+        let problems = archive.check_database().await.unwrap();
+        assert_eq!(problems.len(), 2, "{}: {problems:?}", t.name);
+        assert!(problems[0].contains("ferry.txt does not match its sha256"), "{}: {problems:?}", t.name);
+        assert!(problems[1].starts_with(&format!("chapter 1 of work {id}: a stored chapter is damaged")), "{}: {problems:?}", t.name);
+        archive.close().await;
+        t.finish().await;
+    }
+}

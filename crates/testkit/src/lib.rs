@@ -58,6 +58,17 @@ impl TestArchive {
         [TestArchive::sqlite(), TestArchive::postgres().await]
     }
 
+    /// A plain SQL connection to the archive's database, for a test that sets up rows no
+    /// public call writes any more (rows in the form an older version of the schema kept).
+    pub async fn raw_connection(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let url = match &self.location {
+            Location::Embedded(dir) => format!("sqlite://{}", ficarchive_store::database_file(dir).display()),
+            Location::Postgres(url) => url.clone(),
+        };
+        sqlx::AnyConnection::connect(&url).await.expect("connect to the test archive's database")
+    }
+
     pub async fn finish(self) {
         if let Some(db) = &self.pg_database {
             let mut conn = sqlx::AnyConnection::connect(&postgres_admin_url()).await.expect("connect to the test cluster");
