@@ -94,6 +94,8 @@ pub fn chapter_count(card: &WorkCard) -> String {
     }
 }
 
+/// A work's status as a badge shows it, standing alone (in the blurb and the OPDS summary).
+/// Downloads show it after a `Status` label instead (`ficarchive_export::Book::status`).
 pub fn status(complete: Option<bool>) -> &'static str {
     match complete {
         Some(true) => "Complete",

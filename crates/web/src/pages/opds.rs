@@ -412,14 +412,7 @@ fn facts(card: &WorkCard) -> String {
     parts.push(format!("Words: {}", ficarchive_export::render::thousands(card.words)));
     let total = card.chapters_total.map_or("?".to_string(), |t| t.to_string());
     parts.push(format!("Chapters: {}/{total}", card.chapters));
-    parts.push(
-        match card.complete {
-            Some(true) => "Complete",
-            Some(false) => "In progress",
-            None => "Status unknown",
-        }
-        .to_string(),
-    );
+    parts.push(super::status(card.complete).to_string());
     parts.join(" · ")
 }
 
