@@ -968,7 +968,11 @@ pub(crate) const SERIES_OF_WORK: &str =
     "SELECT s.name, sw.part FROM series_works sw JOIN series s ON s.id = sw.series_id WHERE sw.work_id = $1 ORDER BY s.name";
 
 pub(crate) fn parse_document(json: &str) -> Result<Document> {
-    serde_json::from_str(json).map_err(|e| StoreError::Database(format!("a stored chapter is damaged: {e}")))
+    serde_json::from_str(json).map_err(damaged_chapter)
+}
+
+fn damaged_chapter(e: serde_json::Error) -> StoreError {
+    StoreError::Database(format!("a stored chapter is damaged: {e}"))
 }
 
 /// The body of the chapter in `row`, which must hold its `body` and `body_packed` columns.
@@ -979,7 +983,7 @@ pub(crate) fn chapter_body(row: &sqlx::any::AnyRow) -> Result<Document> {
     match row.try_get::<Option<Vec<u8>>, _>("body_packed")? {
         Some(packed) => {
             let json = unpack(&packed, "a stored chapter")?;
-            serde_json::from_slice(&json).map_err(|e| StoreError::Database(format!("a stored chapter is damaged: {e}")))
+            serde_json::from_slice(&json).map_err(damaged_chapter)
         }
         None => parse_document(&row.try_get::<String, _>("body")?),
     }

@@ -231,7 +231,7 @@ CREATE TABLE archive_settings (
     // (an import of 10,000 works spent most of its database time there).
     (5, "CREATE INDEX series_works_work ON series_works (work_id)"),
     // Chapter bodies packed (`crate::pack`: zstd over the body's JSON). Bodies were two thirds
-    // of an embedded database, kept as plain JSON: packed they take about a third of the room,
+    // of an embedded database, kept as plain JSON: packed they take about two fifths of the room,
     // so an import writes less and a search reading a page of snippets off the disk reads
     // fewer pages. New rows leave `body` empty; rows written before keep their JSON there
     // (with `body_packed` NULL) and are read as they are (`crate::chapter_body`).
