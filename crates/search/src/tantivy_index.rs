@@ -28,8 +28,9 @@ use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnal
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
 
 const ANALYZER: &str = "ficarchive";
-/// Bumped whenever the schema changes: an index of another version is rebuilt, not misread.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Bumped whenever the schema or what the analyser gives the index changes (3: pairs of
+/// common words): an index of another version is rebuilt, not misread.
+pub const SCHEMA_VERSION: u32 = 3;
 const VERSION_FILE: &str = "ficarchive-index-version";
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
 
@@ -81,6 +82,15 @@ fn schema() -> (Schema, Fields) {
         author_sort: b.add_text_field("author_sort", sortable),
     };
     (b.build(), fields)
+}
+
+/// How a word or phrase becomes terms ([`TantivyIndex::leaf`]).
+#[derive(Clone, Copy)]
+enum Words {
+    /// Common words side by side searched by their pair (what a search matches with).
+    WithPairs,
+    /// Word by word (what a snippet highlights).
+    Only,
 }
 
 /// What the index answers: the total, one page of work ids, and the facets.
@@ -306,7 +316,7 @@ impl TantivyIndex {
     }
 
     fn with_index(mut index: Index, fields: Fields, dir: &Path) -> Result<TantivyIndex, SearchError> {
-        index.tokenizers().register(ANALYZER, crate::analyzer::analyzer());
+        index.tokenizers().register(ANALYZER, crate::analyzer::index_analyzer());
         // A search visits the index's segments one thread per core: a query matching most of
         // a large archive (every match is counted into the facets) then waits on the largest
         // segment, not on all of them in turn.
@@ -479,20 +489,37 @@ impl TantivyIndex {
         out
     }
 
-    /// A word or phrase in some fields; no searchable word matches everything.
-    fn leaf(&self, fields: &[Field], text: &str) -> Box<dyn TantivyQuery> {
-        let tokens = TantivyIndex::tokens(text);
+    /// The words of `text` as the query analyser gives them, with their positions.
+    fn words_at(text: &str) -> Vec<(String, usize)> {
+        let mut analyzer = crate::analyzer::analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push((stream.token().text.clone(), stream.token().position));
+        }
+        out
+    }
+
+    /// A word or phrase in some fields; no searchable word matches everything. A phrase is
+    /// searched by its terms with common pairs ([`crate::analyzer::phrase_terms`]); snippets
+    /// want its words (`Words::Only`), which is what they highlight.
+    fn leaf(&self, fields: &[Field], text: &str, words: Words) -> Box<dyn TantivyQuery> {
+        let tokens = TantivyIndex::words_at(text);
         if tokens.is_empty() {
             return Box::new(AllQuery);
         }
+        let terms: Vec<(usize, String)> = match words {
+            Words::WithPairs => crate::analyzer::phrase_terms(&tokens),
+            Words::Only => tokens.iter().map(|(word, position)| (position - tokens[0].1, word.clone())).collect(),
+        };
         let per_field: Vec<(Occur, Box<dyn TantivyQuery>)> = fields
             .iter()
             .map(|&field| {
-                let terms: Vec<Term> = tokens.iter().map(|t| Term::from_field_text(field, t)).collect();
+                let terms: Vec<(usize, Term)> = terms.iter().map(|(at, t)| (*at, Term::from_field_text(field, t))).collect();
                 let q: Box<dyn TantivyQuery> = if terms.len() == 1 {
-                    Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::WithFreqs))
+                    Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))
                 } else {
-                    Box::new(PhraseQuery::new(terms))
+                    Box::new(PhraseQuery::new_with_offset(terms))
                 };
                 (Occur::Should, q)
             })
@@ -503,7 +530,7 @@ impl TantivyIndex {
     fn build(&self, query: &Query) -> Box<dyn TantivyQuery> {
         match query {
             Query::All => Box::new(AllQuery),
-            Query::Word { field, text } | Query::Phrase { field, text } => self.leaf(&self.fields_for(*field), text),
+            Query::Word { field, text } | Query::Phrase { field, text } => self.leaf(&self.fields_for(*field), text, Words::WithPairs),
             Query::And(items) => Box::new(BooleanQuery::new(items.iter().map(|i| (Occur::Must, self.build(i))).collect())),
             Query::Or(items) => Box::new(BooleanQuery::new(items.iter().map(|i| (Occur::Should, self.build(i))).collect())),
             Query::Not(inner) => Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, self.build(inner))])),
@@ -625,7 +652,8 @@ impl TantivyIndex {
         if wanted.is_empty() {
             return Ok(None);
         }
-        let positive = BooleanQuery::new(wanted.iter().map(|text| (Occur::Should, self.leaf(&[self.fields.text], text))).collect());
+        let positive =
+            BooleanQuery::new(wanted.iter().map(|text| (Occur::Should, self.leaf(&[self.fields.text], text, Words::Only))).collect());
         let mut generator = SnippetGenerator::create(&self.reader.searcher(), &positive, self.fields.text)
             .map_err(|e| SearchError::Damaged(e.to_string()))?;
         generator.set_max_num_chars(240);
@@ -766,5 +794,60 @@ mod tests {
         drop(index);
         let reopened = TantivyIndex::open(dir.path()).unwrap();
         assert_eq!(facet(&reopened.search(&all).unwrap(), "fandom"), facet(&answer, "fandom"));
+    }
+
+    /// Phrases searched by their pairs of common words match exactly the works where the
+    /// phrase's words stand side by side: checked against a plain scan of each text, for
+    /// phrases cut from the texts and phrases made up, over texts made mostly of common words.
+    #[test]
+    fn phrases_searched_by_pairs_match_where_their_words_stand_together() {
+        const VOCABULARY: &[&str] =
+            &["the", "of", "and", "it", "was", "she", "a", "to", "in", "had", "ferry", "isles", "lamp", "owls", "sailed", "The", "WAS"];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = TantivyIndex::open(dir.path()).unwrap();
+        let mut texts = Vec::new();
+        for id in 1..=60 {
+            let words: Vec<&str> = (0..40).map(|_| VOCABULARY[next(VOCABULARY.len())]).collect();
+            let mut text = String::new();
+            for (i, w) in words.iter().enumerate() {
+                text.push_str(w);
+                text.push_str(if i % 9 == 8 { ". " } else { " " });
+            }
+            index.upsert(&SearchDoc { id, title: format!("Work {id}"), text: text.clone(), ..SearchDoc::default() }).unwrap();
+            texts.push((id, text));
+        }
+        index.commit().unwrap();
+        let stems = |text: &str| TantivyIndex::tokens(text);
+        let holds = |text: &str, phrase: &[String]| stems(text).windows(phrase.len()).any(|w| w == phrase);
+        let mut pairs_used = 0;
+        for round in 0..300 {
+            let phrase: Vec<&str> = if round % 2 == 0 {
+                let (_, text) = &texts[next(texts.len())];
+                let words: Vec<&str> = text.split_whitespace().collect();
+                let (at, len) = (next(words.len() - 4), 2 + next(3));
+                words[at..at + len].to_vec()
+            } else {
+                (0..2 + next(3)).map(|_| VOCABULARY[next(VOCABULARY.len())]).collect()
+            };
+            let phrase = phrase.join(" ").replace('.', "");
+            let wanted = stems(&phrase);
+            let expected: Vec<i64> = texts.iter().filter(|(_, t)| holds(t, &wanted)).map(|(id, _)| *id).collect();
+            let mut request = SearchRequest::new(Query::Phrase { field: QueryField::Text, text: phrase.clone() });
+            request.per_page = 100;
+            let (total, mut ids, _) = index.search(&request).unwrap();
+            ids.sort();
+            assert_eq!((total as usize, &ids), (expected.len(), &expected), "\"{phrase}\"");
+            if crate::analyzer::phrase_terms(&TantivyIndex::words_at(&phrase)).iter().any(|(_, t)| t.contains(' ')) {
+                pairs_used += 1;
+            }
+        }
+        assert!(pairs_used > 100, "only {pairs_used} phrases were searched by pairs");
     }
 }
