@@ -310,7 +310,11 @@ fn parse(paths: &[PathBuf], json: bool, with_text: bool) -> Result<ExitCode> {
 
 fn write_summary(out: &mut impl Write, w: &Work) -> std::io::Result<()> {
     let authors = if w.authors.is_empty() { "unknown author".to_string() } else { w.authors.join(", ") };
-    writeln!(out, "{} \u{2014} by {}", w.display_title(), authors)?;
+    match (w.display_title(), w.source.paths.first()) {
+        // A page that is not a story may have no title at all: name its file.
+        ("", Some(path)) => writeln!(out, "{path}")?,
+        (title, _) => writeln!(out, "{title} \u{2014} by {authors}")?,
+    }
     if w.kind != PageKind::Work {
         writeln!(out, "  not a story: {}", w.kind.as_str())?;
     }

@@ -489,16 +489,23 @@ impl Draft {
     /// Resolves the evidence into a work.
     pub fn finish(mut self, fallback_name: &str) -> Work {
         let w = &mut self.work;
-        if w.title.is_none() && w.kind == PageKind::Work {
-            w.fallback_title = format!("Untitled ({fallback_name})");
-            w.diagnostics.push(format!("no title is stated; shown as \u{201C}{}\u{201D}", w.fallback_title));
-        }
         if !self.notes_parts.is_empty() && w.notes.is_none() {
             w.notes = Some(self.notes_parts.join("\n\n"));
         }
         // A chapter with no text, title, notes or stated number (not even a listed one) is
         // nothing the source holds.
         w.chapters.retain(|c| c.has_text() || c.title.is_some() || !c.notes.is_empty() || !c.end_notes.is_empty() || c.number > 0);
+        // A page with no chapter, title or author (white space, a lone byte-order mark, an
+        // empty HTML body) is not a story; an archive of "Untitled, by unknown author, 0
+        // words" entries helps no one. Its bytes are still kept as a source.
+        if w.kind == PageKind::Work && w.chapters.is_empty() && w.title.is_none() && w.authors.is_empty() {
+            w.kind = PageKind::Unknown;
+            w.diagnostics.push("nothing in the file reads as a story: no text, title or author".into());
+        }
+        if w.title.is_none() && w.kind == PageKind::Work {
+            w.fallback_title = format!("Untitled ({fallback_name})");
+            w.diagnostics.push(format!("no title is stated; shown as \u{201C}{}\u{201D}", w.fallback_title));
+        }
         number_chapters(w, self.part);
         for ch in &mut w.chapters {
             ch.title = clean_chapter_title(ch.title.take(), ch.number);

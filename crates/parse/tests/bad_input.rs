@@ -55,7 +55,19 @@ fn binary_and_empty_files_are_clear_errors() {
 }
 
 #[test]
-fn a_page_that_is_only_markup_is_a_work_with_a_diagnostic_not_a_panic() {
-    let work = parse_file("chrome.html", b"<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>").unwrap();
+fn a_page_that_is_only_markup_or_white_space_is_not_a_story_with_a_diagnostic_not_a_panic() {
+    let pages: [(&str, &[u8]); 3] = [
+        ("chrome.html", b"<html><body><nav><a href='/'>Home</a></nav><script>x()</script></body></html>"),
+        ("blank.txt", b"  \n\n\t \n"),
+        ("bom.txt", b"\xff\xfe"),
+    ];
+    for (name, bytes) in pages {
+        let page = parse_file(name, bytes).unwrap();
+        assert_eq!(page.kind, ficarchive_model::PageKind::Unknown, "{name}");
+        assert!(page.diagnostics.iter().any(|d| d.contains("nothing in the file reads as a story")), "{name}: {:?}", page.diagnostics);
+    }
+    // A header with no story under it is still a work: its title and author are worth keeping.
+    let work = parse_file("header-only.txt", b"Title: The Lost Ferry\nAuthor: Quillon\n").unwrap();
+    assert_eq!(work.kind, ficarchive_model::PageKind::Work);
     assert!(work.diagnostics.iter().any(|d| d.contains("no story text")), "{:?}", work.diagnostics);
 }
