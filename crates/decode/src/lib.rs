@@ -99,6 +99,11 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded<'_>, DecodeError> {
         return Ok(finish(Cow::Borrowed(text), "UTF-8", diagnostics));
     }
 
+    if mostly_utf8(bytes) {
+        let text = String::from_utf8_lossy(bytes);
+        diagnostics.push("some bytes were not valid UTF-8; they show as \u{FFFD}".to_string());
+        return Ok(finish(text, "UTF-8", diagnostics));
+    }
     let enc = if is_html { declared_charset(bytes).filter(|e| *e != encoding_rs::UTF_8) } else { None };
     let enc = enc.unwrap_or_else(|| {
         let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -141,6 +146,19 @@ pub fn normalize_newlines(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// UTF-8 with a few damaged bytes (a cut-off download, two files joined): its non-ASCII
+/// characters are mostly whole UTF-8 sequences, which text in a legacy encoding almost never
+/// forms by chance (an accented letter there is one high byte beside plain letters). Read
+/// as Windows-1252 instead, every curly quote of such a story would turn into "â€œ".
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut whole, mut broken) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        whole += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        broken += usize::from(!chunk.invalid().is_empty());
+    }
+    whole >= 4 * broken.max(1)
 }
 
 fn sniff_binary(bytes: &[u8]) -> Option<&'static str> {
@@ -232,6 +250,20 @@ mod tests {
         let d = decode(bytes, false).unwrap();
         assert_eq!(d.encoding, "windows-1252");
         assert!(d.text.contains("It\u{2019}s \u{201C}quoted\u{201D} caf\u{E9}"));
+    }
+
+    #[test]
+    fn utf8_with_a_few_damaged_bytes_stays_utf8() {
+        let mut bytes = "\u{201C}It\u{2019}s the ferry,\u{201D} she said \u{2014} caf\u{E9} and all.\n".repeat(3).into_bytes();
+        bytes.extend_from_slice(b"A cut-off line \xE2\x80 and a stray \xFF byte.\n");
+        let d = decode(&bytes, false).unwrap();
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.starts_with("\u{201C}It\u{2019}s the ferry,\u{201D} she said \u{2014} caf\u{E9}"), "{}", d.text);
+        assert!(d.text.contains("a stray \u{FFFD} byte"));
+        assert!(d.diagnostics.iter().any(|m| m.contains("not valid UTF-8")), "{:?}", d.diagnostics);
+        // Legacy text with one stray UTF-8 sequence is still legacy text.
+        let legacy = b"It\x92s \x93quoted\x94 caf\xE9, na\xEFve, \xE0 la carte \xE2\x80\x94 and more.";
+        assert_eq!(decode(legacy, false).unwrap().encoding, "windows-1252");
     }
 
     #[test]
