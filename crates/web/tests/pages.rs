@@ -166,6 +166,35 @@ async fn series_pages_list_parts_in_order_and_works_link_their_neighbours() {
 }
 
 #[tokio::test]
+async fn author_and_series_indexes_list_every_name_with_its_works() {
+    on_both(async |s: &Server| {
+        let home = s.page("/").await;
+        assert!(home.contains("<a href=\"/authors\">Authors</a>") && home.contains("<a href=\"/series\">Series</a>"), "{home}");
+
+        let series = s.page("/series").await;
+        let id = Server::link_id(&series, "/series/", "Nightfall Roads");
+        assert!(series.contains(&format!("<a href=\"/series/{id}\">Nightfall Roads</a> <span class=\"count\">(2)</span>")), "{series}");
+        assert!(s.page(&format!("/series/{id}")).await.contains("The Salt Road"));
+
+        // Every author of a work is listed, and their page lists that work.
+        let work = Server::link_id(&home, "/works/", "The Salt Road");
+        let work_page = s.page(&format!("/works/{work}")).await;
+        let link = "href=\"/authors/";
+        let at = work_page.find(link).expect("the work links its author") + link.len();
+        let author_id: i64 = work_page[at..].split('"').next().unwrap().parse().unwrap();
+        let authors = s.page("/authors").await;
+        assert!(authors.contains(&format!("href=\"/authors/{author_id}\"")), "{authors}");
+        assert!(s.page(&format!("/authors/{author_id}")).await.contains("The Salt Road"));
+        // Markup in an author's name is shown as text here too.
+        assert!(authors.contains(&template_text("<img src=x onerror=alert(1)>")) && !authors.contains("<img src=x"), "{authors}");
+
+        let (status, _, _) = s.get("/authors?page=0").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn search_finds_story_text_and_filters_with_include_and_exclude() {
     on_both(async |s: &Server| {
         let found = s.page("/search?q=measuring+chain").await;

@@ -44,6 +44,49 @@ pub fn tag_kind(name: Option<&String>) -> Result<TagKind, WebError> {
     }
 }
 
+/// The `page` parameter of a paged index: 1 when absent, else a number from 1 to 100,000.
+pub fn page_number(query: &std::collections::HashMap<String, String>) -> Result<usize, WebError> {
+    match query.get("page") {
+        None => Ok(1),
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| (1..=100_000).contains(p))
+            .ok_or_else(|| WebError::BadRequest("`page` must be a positive number.".into())),
+    }
+}
+
+/// Names listed per page of an index (tags, authors, series).
+pub const NAMES_PER_PAGE: usize = 500;
+
+/// An index of names with how many works each has: every author, every series.
+#[derive(askama::Template)]
+#[template(path = "names.html")]
+struct NameIndexPage {
+    page: crate::layout::Page,
+    heading: &'static str,
+    /// What the page says when the archive has none.
+    empty: &'static str,
+    names: Vec<(Link, u64)>,
+    pagination: Pagination,
+}
+
+/// One page of `all` (links with their work counts) at `address` (`/authors`).
+pub fn name_index(
+    app: &crate::AppState,
+    prefs: &crate::prefs::Prefs,
+    (heading, address, empty): (&'static str, &'static str, &'static str),
+    all: Vec<(Link, u64)>,
+    page_number: usize,
+) -> Result<axum::response::Response, WebError> {
+    let total = all.len() as u64;
+    let names = all.into_iter().skip((page_number - 1) * NAMES_PER_PAGE).take(NAMES_PER_PAGE).collect();
+    let url = |p: u32| if p > 1 { format!("{address}?page={p}") } else { address.to_string() };
+    let pagination = Pagination::new(page_number as u32, total, NAMES_PER_PAGE as u32, url);
+    let page = crate::layout::Page::new(app, prefs, heading).at(url(page_number as u32));
+    crate::html(NameIndexPage { page, heading, empty, names, pagination })
+}
+
 /// A path segment that must be a positive id; anything else is a page that does not exist.
 pub fn id(segment: &str, what: &str) -> Result<i64, WebError> {
     segment.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| WebError::NotFound(format!("There is no {what} at this address.")))

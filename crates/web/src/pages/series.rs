@@ -1,13 +1,14 @@
-//! A series page: its works in reading order.
+//! Series: the index of every series, and a series page (its works in reading order).
 
-use super::{Blurb, id};
+use super::{Blurb, Link, id};
 use crate::layout::Page;
 use crate::prefs::Prefs;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Template)]
@@ -28,4 +29,17 @@ pub async fn show(State(app): State<Arc<AppState>>, Path(segment): Path<String>,
     let words = ficarchive_export::render::thousands(view.works.iter().map(|w| w.words).sum());
     let page = Page::new(&app, &prefs, &view.name).at(format!("/series/{series}"));
     crate::html(SeriesPage { page, name: view.name, words, works: view.works.iter().map(|c| Blurb::new(c, &[])).collect() })
+}
+
+/// `/series`: every series by name, with its number of works.
+pub async fn index(
+    State(app): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let prefs = Prefs::from_headers(&headers);
+    let page_number = super::page_number(&query)?;
+    let all = app.archive.series_index().await?;
+    let links = all.into_iter().map(|(s, n)| (Link { url: format!("/series/{}", s.id), name: s.name }, n)).collect();
+    super::name_index(&app, &prefs, ("Series", "/series", "No works belong to a series yet."), links, page_number)
 }

@@ -15,8 +15,7 @@ use ficarchive_store::TagKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Tags listed per page of the index.
-const PER_PAGE: usize = 500;
+use super::NAMES_PER_PAGE as PER_PAGE;
 
 struct KindTab {
     url: String,
@@ -42,14 +41,7 @@ pub async fn index(
 ) -> Result<Response, WebError> {
     let prefs = Prefs::from_headers(&headers);
     let kind = super::tag_kind(query.get("kind"))?;
-    let page_number: usize = match query.get("page") {
-        None => 1,
-        Some(p) => p
-            .parse()
-            .ok()
-            .filter(|p| *p >= 1 && *p <= 100_000)
-            .ok_or_else(|| WebError::BadRequest("`page` must be a positive number.".into()))?,
-    };
+    let page_number = super::page_number(&query)?;
     let all = app.archive.tag_index(kind).await?;
     let tags = all.iter().skip((page_number - 1) * PER_PAGE).take(PER_PAGE).map(|(t, n)| (Link::tag(t), *n)).collect();
     let url = |p: u32| if p > 1 { format!("/tags?kind={}&page={p}", kind.as_str()) } else { format!("/tags?kind={}", kind.as_str()) };
