@@ -186,7 +186,7 @@ async fn import_command(location: &Location, paths: &[PathBuf], dry_run: bool, j
     };
     let archive = open_archive(location, true).await?;
     let report = async {
-        let mut searcher = if dry_run { None } else { Some(ficarchive_search::Searcher::open(&archive)?) };
+        let mut searcher = if dry_run { None } else { Some(search::open_searcher(&archive).await?) };
         let report = import::import(&archive, searcher.as_mut(), paths, dry_run, json).await?;
         if let Some(searcher) = searcher {
             searcher.finish(&archive).await?;
@@ -222,7 +222,7 @@ async fn tags_command(location: &Location, command: tags::TagsCommand) -> Result
         if !changed.is_empty() {
             // The changed works were queued with the change; take them in now if nobody else
             // is writing the index (otherwise the next import or search does).
-            ficarchive_search::Searcher::open(archive)?.catch_up_if_free(archive).await?;
+            search::searcher(archive).await?;
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -135,8 +135,18 @@ pub(crate) fn describe_query_error(text: &str, e: &QueryError) -> String {
 /// Opens the search side and takes in any works still queued (unless another process is
 /// writing the index right now).
 pub(crate) async fn searcher(archive: &Archive) -> Result<Searcher> {
-    let mut searcher = Searcher::open(archive)?;
+    let mut searcher = open_searcher(archive).await?;
     searcher.catch_up_if_free(archive).await?;
+    Ok(searcher)
+}
+
+/// Opens the search side, rebuilding an index written by another version of ficarchive
+/// (and saying so on stderr, as it takes a while on a large archive).
+pub(crate) async fn open_searcher(archive: &Archive) -> Result<Searcher> {
+    let (searcher, rebuilt) = Searcher::open_rebuilding(archive).await?;
+    if let Some(works) = rebuilt {
+        eprintln!("search index: it was built by another version of ficarchive; rebuilt from the database ({works} works)");
+    }
     Ok(searcher)
 }
 
@@ -217,7 +227,7 @@ pub async fn check(archive: &Archive, out: &mut impl Write) -> Result<bool> {
         writeln!(out, "  to repair: restore the database from a backup, or move it aside and import the source files again")?;
     }
     match Searcher::open(archive) {
-        Err(SearchError::Damaged(message)) => {
+        Err(SearchError::Damaged(message) | SearchError::Outdated(message)) => {
             healthy = false;
             writeln!(out, "search index: {message}")?;
         }

@@ -125,6 +125,29 @@ async fn check_finds_a_damaged_index_and_reindex_repairs_it() {
     assert!(ok, "{out}");
 }
 
+/// After an upgrade that changes what the index holds, the first command that needs the index
+/// rebuilds it from the database and says so; `check` names the problem until then.
+#[tokio::test]
+async fn an_index_from_another_version_is_rebuilt_by_the_next_search() {
+    let folder = tempfile::tempdir().unwrap();
+    write_stories(folder.path());
+    let t = TestArchive::sqlite();
+    report(&t.location, &["import", "--json", folder.path().to_str().unwrap()]);
+    let ficarchive_store::Location::Embedded(data) = &t.location else { unreachable!() };
+    std::fs::write(data.join("index").join("ficarchive-index-version"), "1").unwrap();
+    let (ok, out, _) = ficarchive(&t.location, &["check"]);
+    assert!(!ok && out.contains("built by another version") && out.contains("ficarchive reindex"), "{out}");
+    let (ok, out, err) = ficarchive(&t.location, &["search", "--json", "tide"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("rebuilt from the database (3 works)"), "{err}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["total"], 2);
+    let (ok, out, err) = ficarchive(&t.location, &["search", "tide"]);
+    assert!(ok && !err.contains("rebuilt"), "rebuilt once, not on every search: {err}");
+    assert!(out.contains("2 works match"), "{out}");
+    let (ok, out, _) = ficarchive(&t.location, &["check"]);
+    assert!(ok, "{out}");
+}
+
 #[tokio::test]
 async fn a_change_the_index_missed_is_taken_in_by_the_next_command() {
     // As after a crash between the database commit and the index commit: the database holds

@@ -28,6 +28,10 @@ pub const INDEX_DIR: &str = "index";
 pub enum SearchError {
     #[error("{0}")]
     Damaged(String),
+    /// The index was written by a version of ficarchive whose index holds something else
+    /// (see [`Searcher::open_rebuilding`]).
+    #[error("{0}")]
+    Outdated(String),
     #[error("{0}")]
     Busy(String),
     #[error("search index: {0}")]
@@ -82,6 +86,22 @@ impl Searcher {
                 Ok(Searcher::with(Backend::Tantivy { index: Box::new(TantivyIndex::open(&dir)?), dir }))
             }
             Location::Postgres(_) => Ok(Searcher::with(Backend::Postgres)),
+        }
+    }
+
+    /// Like [`Searcher::open`], but an index written by another version of ficarchive is
+    /// rebuilt from the database first, and says so: the index is a copy of the database, so
+    /// an upgrade should not stop a server or an import until someone runs `reindex`. Returns
+    /// how many works were rebuilt, if any. A damaged index is still an error naming
+    /// `reindex`, since damage deserves a look before anything writes over it.
+    pub async fn open_rebuilding(archive: &Archive) -> Result<(Searcher, Option<u64>)> {
+        match Searcher::open(archive) {
+            Err(SearchError::Outdated(_)) => {
+                let mut fresh = Searcher::open_fresh(archive)?;
+                let rebuilt = fresh.rebuild(archive).await?;
+                Ok((fresh, Some(rebuilt)))
+            }
+            other => other.map(|searcher| (searcher, None)),
         }
     }
 

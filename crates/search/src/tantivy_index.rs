@@ -295,8 +295,9 @@ impl TantivyIndex {
         }
         let version = std::fs::read_to_string(dir.join(VERSION_FILE)).unwrap_or_default();
         if version.trim() != SCHEMA_VERSION.to_string() {
-            return Err(SearchError::Damaged(format!(
-                "the search index at {} was built by another version of ficarchive; run `ficarchive reindex` to rebuild it",
+            return Err(SearchError::Outdated(format!(
+                "the search index at {} was built by another version of ficarchive; `ficarchive reindex` rebuilds it \
+                 (so does the next import, search or server start)",
                 dir.display()
             )));
         }

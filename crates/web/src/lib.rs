@@ -56,7 +56,12 @@ impl AppState {
     /// and picks up what other processes commit (see [`refresh_index`]).
     pub async fn new(archive: Archive, name: &str) -> Result<AppState, SearchError> {
         {
-            let mut writer = Searcher::open(&archive)?;
+            // An index of another version is rebuilt before serving (it is a copy of the
+            // database); a damaged one stops the server with a message naming `reindex`.
+            let (mut writer, rebuilt) = Searcher::open_rebuilding(&archive).await?;
+            if let Some(works) = rebuilt {
+                eprintln!("search index: it was built by another version of ficarchive; rebuilt from the database ({works} works)");
+            }
             writer.catch_up_if_free(&archive).await?;
         }
         let searcher = Searcher::open(&archive)?;
