@@ -28,8 +28,8 @@ use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 const LONGEST_WORD: usize = 40;
 
 /// English words so frequent that a phrase made only of them matches most stories. Their
-/// stems (`COMMON_STEMS`) are what the analyser compares. A fact about English, not a
-/// tuning knob: changing it changes what the index holds (bump `SCHEMA_VERSION`).
+/// stems are what the analyser compares ([`is_common`]). Changing the list changes what the
+/// index holds: bump `SCHEMA_VERSION` with it.
 const COMMON: &[&str] = &[
     "a", "about", "after", "all", "am", "an", "and", "are", "as", "at", "back", "be", "been", "before", "being", "but", "by", "can",
     "could", "did", "do", "does", "down", "for", "from", "had", "has", "have", "he", "her", "here", "him", "his", "how", "i", "if", "in",
