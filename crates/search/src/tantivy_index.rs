@@ -481,18 +481,17 @@ impl TantivyIndex {
         TantivyIndex::tokens_with(crate::analyzer::analyzer(), text)
     }
 
-    fn tokens_with(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            out.push(stream.token().text.clone());
-        }
-        out
+    fn tokens_with(analyzer: TextAnalyzer, text: &str) -> Vec<String> {
+        TantivyIndex::tokens_at(analyzer, text).into_iter().map(|(word, _)| word).collect()
     }
 
     /// The words of `text` as the query analyser gives them, with their positions.
     fn words_at(text: &str) -> Vec<(String, usize)> {
-        let mut analyzer = crate::analyzer::analyzer();
+        TantivyIndex::tokens_at(crate::analyzer::analyzer(), text)
+    }
+
+    /// Every token `analyzer` gives for `text`, with its position.
+    fn tokens_at(mut analyzer: TextAnalyzer, text: &str) -> Vec<(String, usize)> {
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {
