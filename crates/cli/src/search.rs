@@ -141,11 +141,11 @@ pub(crate) async fn searcher(archive: &Archive) -> Result<Searcher> {
 }
 
 /// Opens the search side, rebuilding an index written by another version of ficarchive
-/// (and saying so on stderr, as it takes a while on a large archive).
+/// (and saying so on stderr: [`Searcher::rebuilt_notice`]).
 pub(crate) async fn open_searcher(archive: &Archive) -> Result<Searcher> {
     let (searcher, rebuilt) = Searcher::open_rebuilding(archive).await?;
     if let Some(works) = rebuilt {
-        eprintln!("search index: it was built by another version of ficarchive; rebuilt from the database ({works} works)");
+        eprintln!("{}", Searcher::rebuilt_notice(works));
     }
     Ok(searcher)
 }

@@ -105,6 +105,12 @@ impl Searcher {
         }
     }
 
+    /// What a process that opened the index with [`Searcher::open_rebuilding`] tells its user
+    /// when `works` were rebuilt (it takes a while on a large archive).
+    pub fn rebuilt_notice(works: u64) -> String {
+        format!("search index: it was built by another version of ficarchive; rebuilt from the database ({works} works)")
+    }
+
     /// Like [`Searcher::open`], but a damaged or outdated index is replaced by an empty one
     /// (for `reindex`).
     pub fn open_fresh(archive: &Archive) -> Result<Searcher> {

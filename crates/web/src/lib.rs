@@ -60,7 +60,7 @@ impl AppState {
             // database); a damaged one stops the server with a message naming `reindex`.
             let (mut writer, rebuilt) = Searcher::open_rebuilding(&archive).await?;
             if let Some(works) = rebuilt {
-                eprintln!("search index: it was built by another version of ficarchive; rebuilt from the database ({works} works)");
+                eprintln!("{}", Searcher::rebuilt_notice(works));
             }
             writer.catch_up_if_free(&archive).await?;
         }
