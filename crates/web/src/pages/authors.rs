@@ -36,9 +36,9 @@ pub async fn index(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let prefs = Prefs::from_headers(&headers);
-    let page_number = super::page_number(&query)?;
-    let all = app.archive.author_index().await?;
-    let links = all.into_iter().map(|(a, n)| (Link { url: format!("/authors/{}", a.id), name: a.name }, n)).collect();
-    super::name_index(&app, &prefs, ("Authors", "/authors", "No works name an author yet."), links, page_number)
+    let all = async {
+        let all = app.archive.author_index().await?;
+        Ok(all.into_iter().map(|(a, n)| (Link { url: format!("/authors/{}", a.id), name: a.name }, n)).collect())
+    };
+    super::name_index(&app, &query, &headers, ("Authors", "/authors", "No works name an author yet."), all).await
 }

@@ -71,19 +71,23 @@ struct NameIndexPage {
     pagination: Pagination,
 }
 
-/// One page of `all` (links with their work counts) at `address` (`/authors`).
-pub fn name_index(
+/// One page (the request's `page`) of the links `all` gives with their work counts, at
+/// `address` (`/authors`). `all` is only read once the page number is known to be good.
+pub async fn name_index(
     app: &crate::AppState,
-    prefs: &crate::prefs::Prefs,
+    query: &std::collections::HashMap<String, String>,
+    headers: &axum::http::HeaderMap,
     (heading, address, empty): (&'static str, &'static str, &'static str),
-    all: Vec<(Link, u64)>,
-    page_number: usize,
+    all: impl std::future::Future<Output = Result<Vec<(Link, u64)>, WebError>>,
 ) -> Result<axum::response::Response, WebError> {
+    let prefs = crate::prefs::Prefs::from_headers(headers);
+    let page_number = page_number(query)?;
+    let all = all.await?;
     let total = all.len() as u64;
     let names = all.into_iter().skip((page_number - 1) * NAMES_PER_PAGE).take(NAMES_PER_PAGE).collect();
     let url = |p: u32| if p > 1 { format!("{address}?page={p}") } else { address.to_string() };
     let pagination = Pagination::new(page_number as u32, total, NAMES_PER_PAGE as u32, url);
-    let page = crate::layout::Page::new(app, prefs, heading).at(url(page_number as u32));
+    let page = crate::layout::Page::new(app, &prefs, heading).at(url(page_number as u32));
     crate::html(NameIndexPage { page, heading, empty, names, pagination })
 }
 

@@ -37,9 +37,9 @@ pub async fn index(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let prefs = Prefs::from_headers(&headers);
-    let page_number = super::page_number(&query)?;
-    let all = app.archive.series_index().await?;
-    let links = all.into_iter().map(|(s, n)| (Link { url: format!("/series/{}", s.id), name: s.name }, n)).collect();
-    super::name_index(&app, &prefs, ("Series", "/series", "No works belong to a series yet."), links, page_number)
+    let all = async {
+        let all = app.archive.series_index().await?;
+        Ok(all.into_iter().map(|(s, n)| (Link { url: format!("/series/{}", s.id), name: s.name }, n)).collect())
+    };
+    super::name_index(&app, &query, &headers, ("Series", "/series", "No works belong to a series yet."), all).await
 }
