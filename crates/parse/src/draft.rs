@@ -352,7 +352,8 @@ impl Draft {
         }
     }
 
-    fn apply_part(&mut self, part: Option<u32>, total: Option<Option<u32>>) {
+    /// This file is part `part` of the work, of `total` parts when stated.
+    pub fn apply_part(&mut self, part: Option<u32>, total: Option<Option<u32>>) {
         if let Some(n) = part
             && self.part.is_none()
         {

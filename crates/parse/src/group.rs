@@ -273,8 +273,13 @@ fn fill(work: &mut Work, other: Work) {
     for (k, v) in other.extra {
         work.extra.entry(k).or_insert(v);
     }
-    work.source.paths.extend(other.source.paths);
-    work.source.sha256.extend(other.source.sha256);
+    // Posts of one digest share their file: it is listed once.
+    for (path, sha) in other.source.paths.into_iter().zip(other.source.sha256) {
+        if !work.source.sha256.contains(&sha) {
+            work.source.paths.push(path);
+            work.source.sha256.push(sha);
+        }
+    }
     if !work.source.format.split('+').any(|f| f == other.source.format) {
         work.source.format = format!("{}+{}", work.source.format, other.source.format);
     }

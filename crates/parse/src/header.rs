@@ -455,6 +455,21 @@ pub fn find_header_block(lines: &[Line]) -> Option<HeaderBlock> {
     Some(block)
 }
 
+/// A story header block (two known fields or more) below a preface or page furniture,
+/// starting within the first two fifths of the lines: the line where it (with the title
+/// line just above it, if any) starts. `None` when the lines open with a header block, or
+/// hold none.
+pub fn header_block_below(lines: &[Line]) -> Option<usize> {
+    if find_header_block(lines).is_some() {
+        return None;
+    }
+    let limit = lines.len() * 2 / 5;
+    let start = (1..limit).find(|&i| {
+        find_header_block(&lines[i..]).is_some_and(|h| h.fields.iter().filter(|f| f.key.is_some()).count() >= 2 && h.preamble.len() <= 1)
+    })?;
+    Some(start.saturating_sub(usize::from(label_line(&lines[start].text).is_none())))
+}
+
 /// An unknown label at the start of its own paragraph counts when it looks like a header
 /// label: one to three capitalised words and a short value.
 fn looks_like_unknown_label(ll: &LabelLine<'_>) -> bool {

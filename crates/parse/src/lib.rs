@@ -17,6 +17,7 @@ pub mod group;
 pub mod header;
 pub mod html;
 pub mod lines;
+pub mod mail;
 mod numbers;
 pub mod story;
 mod yaml;
@@ -138,22 +139,64 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Result<Work, ParseError> {
 /// [`parse_file`] for a caller that has already hashed the bytes. The importer hashes every
 /// file first, on its reading thread, so that sources it already holds are skipped without
 /// being parsed at all; parsing then need not hash again.
+///
+/// A file that holds several works (a digest of mail or news posts) gives its first here;
+/// [`parse_inputs`] gives them all.
 pub fn parse_hashed_file(path: &str, bytes: &[u8], sha256: String) -> Result<Work, ParseError> {
+    let mut works = parse_file_works(path, bytes, sha256)?;
+    Ok(works.swap_remove(0))
+}
+
+/// Every work one file holds (never an empty list): one for most files, one per post for a
+/// digest of mail or news posts.
+fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work>, ParseError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ParseError::TooLarge { bytes: bytes.len() });
     }
     let format = detect_format(path, bytes);
+    let stamp = |mut work: Work, layout: &str, encoding: &str| {
+        work.source.paths = vec![path.to_string()];
+        work.source.sha256 = vec![sha256.clone()];
+        work.source.format = layout.to_string();
+        work.source.encoding = encoding.to_string();
+        work
+    };
     if format == Format::Epub {
         let mut draft = Draft::new();
         let layout = epub::extract(bytes, &mut draft)?;
-        let mut work = draft.finish(file_stem(path));
-        work.source.paths = vec![path.to_string()];
-        work.source.sha256 = vec![sha256];
-        work.source.format = layout.to_string();
-        work.source.encoding = "utf-8".to_string();
-        return Ok(work);
+        return Ok(vec![stamp(draft.finish(file_stem(path)), layout, "utf-8")]);
     }
     let decoded = ficarchive_decode::decode(bytes, format == Format::Html).map_err(ParseError::Decode)?;
+    if format == Format::Text {
+        let posts = mail::read_posts(&decoded.text);
+        if !posts.is_empty() {
+            let layout = if posts.iter().any(|p| p.header("newsgroups").is_some() || p.header("path").is_some()) {
+                "news-post"
+            } else {
+                "mail-post"
+            };
+            let several = posts.len() > 1;
+            let works = posts
+                .iter()
+                .enumerate()
+                .map(|(k, post)| {
+                    let mut draft = Draft::new();
+                    draft.work.diagnostics.extend(decoded.diagnostics.iter().cloned());
+                    if several {
+                        draft.work.diagnostics.push(format!("post {} of {} in this file", k + 1, posts.len()));
+                    }
+                    if several && k == 0 && mail::is_digest_cover(post) {
+                        draft.work.kind = ficarchive_model::PageKind::Unknown;
+                        draft.work.diagnostics.push("a digest's cover and table of contents, not a story".into());
+                    } else {
+                        mail::read_post(post, &mut draft);
+                    }
+                    stamp(draft.finish(file_stem(path)), layout, decoded.encoding)
+                })
+                .collect();
+            return Ok(works);
+        }
+    }
     let mut draft = Draft::new();
     let layout = match format {
         Format::Html => html::extract(&decoded.text, &mut draft),
@@ -188,12 +231,7 @@ pub fn parse_hashed_file(path: &str, bytes: &[u8], sha256: String) -> Result<Wor
         }
     };
     draft.work.diagnostics.splice(0..0, decoded.diagnostics);
-    let mut work = draft.finish(file_stem(path));
-    work.source.paths = vec![path.to_string()];
-    work.source.sha256 = vec![sha256];
-    work.source.format = layout.to_string();
-    work.source.encoding = decoded.encoding.to_string();
-    Ok(work)
+    Ok(vec![stamp(draft.finish(file_stem(path)), layout, decoded.encoding)])
 }
 
 /// Parses a batch: every file, then joins chapter files of one work and folders described by
@@ -210,8 +248,8 @@ pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
             }
             continue;
         }
-        match parse_hashed_file(input.path, input.bytes, input.sha256()) {
-            Ok(work) => parsed.push(work),
+        match parse_file_works(input.path, input.bytes, input.sha256()) {
+            Ok(works) => parsed.extend(works),
             Err(e) => outcome.errors.push((input.path.to_string(), e)),
         }
     }

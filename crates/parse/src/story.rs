@@ -498,6 +498,14 @@ fn find_headings(lines: &[Line]) -> Vec<Heading> {
             i += 1;
         }
     }
+    // One lone `Epilogue` or `Interlude` after a long text is a section of a one-shot, not a
+    // second chapter: a work split in chapters numbers them or names more than one.
+    if let [lone] = found.as_slice()
+        && lone.number.is_none()
+        && lines[..lone.line].iter().map(|l| l.text.split_whitespace().count()).sum::<usize>() > 300
+    {
+        return Vec::new();
+    }
     if !found.is_empty() {
         return found;
     }
@@ -798,6 +806,14 @@ mod tests {
         assert_eq!(chapters_of(&bare), vec![(Some(1), Some("The Beginning".into())), (Some(2), None), (Some(3), Some("Ending".into()))]);
         let dotted = format!("1. Arrival\n\n{PROSE}\n\n2. Departure\n\n{PROSE}\n");
         assert_eq!(chapters_of(&dotted), vec![(Some(1), Some("Arrival".into())), (Some(2), Some("Departure".into()))]);
+    }
+
+    #[test]
+    fn a_lone_epilogue_after_a_long_text_is_a_section() {
+        let long = format!("{PROSE}\n\n{PROSE}\n\n{PROSE}\n\n{PROSE}\n\n{PROSE}\n\n{PROSE}\n\n{PROSE}\n\n{PROSE}\n\n");
+        assert_eq!(chapters_of(&format!("{long}EPILOGUE\n\n{PROSE}\n")).len(), 1);
+        // Named more than once, or with little before it, it is a chapter.
+        assert_eq!(chapters_of(&format!("Prologue\n\n{PROSE}\n\n{long}Epilogue\n\n{PROSE}\n")).len(), 2);
     }
 
     #[test]

@@ -71,3 +71,28 @@ fn a_page_that_is_only_markup_or_white_space_is_not_a_story_with_a_diagnostic_no
     assert_eq!(work.kind, ficarchive_model::PageKind::Work);
     assert!(work.diagnostics.iter().any(|d| d.contains("no story text")), "{:?}", work.diagnostics);
 }
+
+#[test]
+fn a_mail_header_with_no_body_is_not_a_story() {
+    let post = "Newsgroups: alt.example.creative\nFrom: jo@example.com (Jo Quill)\nSubject: Lanterns (PG)\nMessage-ID: <1@example.com>\n";
+    let work = parse_file("post", post.as_bytes()).expect("a header block parses");
+    // What the header says is kept, and nothing of it becomes story text.
+    assert_eq!(work.title.as_deref(), Some("Lanterns"));
+    assert_eq!(work.words(), 0);
+    assert!(work.diagnostics.iter().any(|d| d.contains("no story text")), "{:?}", work.diagnostics);
+}
+
+#[test]
+fn a_digest_of_ten_thousand_posts_parses_in_linear_time() {
+    let mut digest = String::new();
+    for n in 1..=10_000 {
+        digest.push_str(&format!(
+            "From: Poster {n} <p{n}@example.com>\nSubject: Drabble {n}\nDate: 1 Jan 1999\nMessage-ID: <{n}@example.com>\n\nA hundred words about the sea, number {n}.\n\n"
+        ));
+    }
+    let started = std::time::Instant::now();
+    let outcome = ficarchive_parse::parse_inputs(&[ficarchive_parse::Input::new("digest.txt", digest.as_bytes())]);
+    assert_eq!(outcome.works.len(), 10_000);
+    assert_eq!(outcome.works[9_999].title.as_deref(), Some("Drabble 10000"));
+    assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
+}

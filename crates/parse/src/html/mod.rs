@@ -310,18 +310,11 @@ fn generic(doc: &Html, draft: &mut crate::draft::Draft) -> &'static str {
         .unwrap_or_else(|| doc.root_element());
     let mut lines = element_lines(container);
     // A header block further down (after site menus): start there.
-    if crate::header::find_header_block(&lines).is_none() {
-        let limit = lines.len() * 2 / 5;
-        if let Some(start) = (1..limit).find(|&i| {
-            crate::header::find_header_block(&lines[i..])
-                .is_some_and(|h| h.fields.iter().filter(|f| f.key.is_some()).count() >= 2 && h.preamble.len() <= 1)
-        }) {
-            let start = start.saturating_sub(usize::from(crate::header::label_line(&lines[start].text).is_none()));
-            draft.work.diagnostics.push(format!("skipped {start} lines of page furniture before the story header"));
-            lines.drain(..start);
-            if let Some(first) = lines.first_mut() {
-                first.para_start = true;
-            }
+    if let Some(start) = crate::header::header_block_below(&lines) {
+        draft.work.diagnostics.push(format!("skipped {start} lines of page furniture before the story header"));
+        lines.drain(..start);
+        if let Some(first) = lines.first_mut() {
+            first.para_start = true;
         }
     }
     let parts = crate::story::parse(lines, &crate::story::Options::default());
