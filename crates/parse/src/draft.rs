@@ -478,13 +478,15 @@ impl Draft {
     }
 
     pub fn push_chapter(&mut self, c: ChapterParts) {
-        self.work.chapters.push(Chapter {
-            number: c.number.unwrap_or(0),
-            title: c.title,
-            notes: c.notes,
-            end_notes: c.end_notes,
-            body: c.body,
-        });
+        let mut notes = c.notes;
+        // The work record has no chapter summaries: a chapter's summary opens its notes.
+        if let Some(summary) = c.summary {
+            for (k, paragraph) in summary.split("\n\n").enumerate() {
+                let text = if k == 0 { format!("Chapter summary: {paragraph}") } else { paragraph.to_string() };
+                notes.blocks.insert(k, ficarchive_model::Block::Paragraph(vec![ficarchive_model::Inline::Text(text)]));
+            }
+        }
+        self.work.chapters.push(Chapter { number: c.number.unwrap_or(0), title: c.title, notes, end_notes: c.end_notes, body: c.body });
     }
 
     /// Resolves the evidence into a work.

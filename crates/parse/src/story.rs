@@ -42,6 +42,8 @@ pub struct ChapterParts {
     /// The number the heading states, when it states one.
     pub number: Option<u32>,
     pub title: Option<String>,
+    /// The chapter's own summary, where a site gives chapters one (AO3).
+    pub summary: Option<String>,
     pub notes: Document,
     pub end_notes: Document,
     pub body: Document,
@@ -686,6 +688,7 @@ fn build_chapter(number: Option<u32>, title: Option<String>, lines: &[Line], fie
     ChapterParts {
         number,
         title,
+        summary: None,
         notes: Document::new(lines::to_blocks(&notes)),
         end_notes: Document::new(lines::to_blocks(&rest[end_start..])),
         body: Document::new(body),
@@ -750,6 +753,32 @@ fn trim_scene_breaks(blocks: &mut Vec<Block>) {
         blocks.pop();
     }
     blocks.dedup_by(|a, b| matches!(a, Block::SceneBreak) && matches!(b, Block::SceneBreak));
+    drop_framing_breaks(blocks);
+}
+
+/// At most this many words before the first break and after the last, with ten times as
+/// many between: the two breaks set off an opening and a closing aside of the author's
+/// (`This one is sad -- ----- story ----- -- sorry!`), they do not divide scenes.
+const FRAMED_ASIDE_WORDS: u64 = 40;
+
+fn drop_framing_breaks(blocks: &mut Vec<Block>) {
+    let (Some(first), Some(last)) =
+        (blocks.iter().position(|b| matches!(b, Block::SceneBreak)), blocks.iter().rposition(|b| matches!(b, Block::SceneBreak)))
+    else {
+        return;
+    };
+    let words = |part: &[Block]| ficarchive_model::words::count(&Document::new(part.to_vec()).plain_text());
+    if first == last || first > 3 || blocks.len() - last > 4 {
+        return;
+    }
+    let (before, after) = (words(&blocks[..first]), words(&blocks[last + 1..]));
+    if before == 0 || after == 0 || before > FRAMED_ASIDE_WORDS || after > FRAMED_ASIDE_WORDS {
+        return;
+    }
+    if words(&blocks[first + 1..last]) >= 10 * (before + after) {
+        blocks.remove(last);
+        blocks.remove(first);
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -51,22 +51,12 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> Option<&'static str> {
         return Some("ao3-interstitial");
     }
     if let Some(meta) = first(doc, &sel("dl.series.meta")) {
-        draft.work.kind = PageKind::SeriesIndex;
-        if let Some(h) = first(doc, &sel("h2.heading")) {
-            draft.set_title(&text_of(h));
-        }
-        for a in meta.select(&sel("a[rel=author]")) {
-            let name = text_of(a);
-            if !draft.work.authors.contains(&name) {
-                draft.work.authors.push(name);
-            }
-        }
-        if let Some(s) = first_in(meta, &sel("blockquote.userstuff")) {
-            draft.set_summary(&paragraphs_of(s));
-        }
-        let works = doc.select(&sel("ul.series li.work.blurb, ul.index li.work")).count();
-        draft.work.diagnostics.push(format!("a series index page listing {works} works, not a story"));
+        series_page(doc, meta, draft);
         return Some("ao3-series-index");
+    }
+    if let Some(index) = first(doc, &sel("ol.chapter.index")) {
+        chapter_index(doc, index, draft);
+        return Some("ao3-chapter-index");
     }
     if first(doc, &sel("ol.work.index, ol.index.group")).is_some() {
         draft.work.kind = PageKind::Listing;
@@ -75,6 +65,83 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> Option<&'static str> {
         return Some("ao3-listing");
     }
     None
+}
+
+/// A series page (`/series/N`): its name, creators, dates, word count, completion,
+/// description and notes, and the fandoms of the works it lists. Not a story.
+fn series_page(doc: &Html, meta: ElementRef<'_>, draft: &mut Draft) {
+    draft.work.kind = PageKind::SeriesIndex;
+    if let Some(h) = first(doc, &sel("h2.heading")) {
+        draft.set_title(&text_of(h));
+    }
+    // `dt` and `dd` pairs, the stats' inner list included: `Creator:` (links, or plain text
+    // for an anonymous series), `Series Begun:`, `Words:`, `Complete:`, `Description:`.
+    let dts: Vec<ElementRef<'_>> = meta.select(&sel("dt")).collect();
+    for dt in dts {
+        let Some(dd) = dt.next_siblings().filter_map(ElementRef::wrap).next().filter(|e| e.value().name() == "dd") else { continue };
+        let label = text_of(dt).trim_end_matches(':').to_lowercase();
+        match label.as_str() {
+            "creator" | "creators" => {
+                let linked = texts_in(dd, &sel("a[rel=author]"));
+                let names = if linked.is_empty() { crate::draft::split_list(&text_of(dd)) } else { linked };
+                for name in names {
+                    if !draft.work.authors.contains(&name) {
+                        draft.work.authors.push(name);
+                    }
+                }
+            }
+            "series begun" => draft.work.published = crate::dates::parse_date(&text_of(dd)),
+            "series updated" => draft.work.updated = crate::dates::parse_date(&text_of(dd)),
+            "words" => draft.work.words_stated = parse_count(&text_of(dd)),
+            "complete" => {
+                if let Some(done) = crate::draft::status_value(&text_of(dd)) {
+                    draft.state_complete(Authority::Site, done, &format!("Complete: {}", text_of(dd)));
+                }
+            }
+            "description" => draft.set_summary(&paragraphs_of(dd)),
+            "notes" => draft.add_note(&paragraphs_of(dd)),
+            _ => {}
+        }
+    }
+    let blurbs: Vec<ElementRef<'_>> = doc.select(&sel("ul.series li.work.blurb, ul.index li.work")).collect();
+    for blurb in &blurbs {
+        for fandom in texts_in(*blurb, &sel("h5.fandoms a.tag")) {
+            if !draft.work.fandoms.contains(&fandom) {
+                draft.work.fandoms.push(fandom);
+            }
+        }
+    }
+    draft.work.diagnostics.push(format!("a series index page listing {} works, not a story", blurbs.len()));
+}
+
+/// A work's chapter index (`/works/N/navigate`): `Chapter Index for TITLE by AUTHOR` and the
+/// chapters with their posting dates, no text. A text-less work whose chapter titles join
+/// the chapter pages of the same work.
+fn chapter_index(doc: &Html, index: ElementRef<'_>, draft: &mut Draft) {
+    if let Some(h) = first(doc, &sel("h2.heading")) {
+        if let Some(a) = first_in(h, &sel("a[href*='/works/']")) {
+            draft.set_title(&text_of(a));
+            if let Some(c) = a.value().attr("href").and_then(|h| WORK_ID.captures(h)) {
+                draft.work.site_id = c.get(1).or(c.get(2)).map(|m| format!("ao3:{}", m.as_str()));
+            }
+        }
+        draft.work.authors = texts_in(h, &sel("a[rel=author]"));
+    }
+    let mut dates = Vec::new();
+    for li in index.select(&sel("li")) {
+        let Some(a) = first_in(li, &sel("a")) else { continue };
+        let text = text_of(a);
+        let Some(c) = OPTION_NUMBER.captures(&text) else { continue };
+        let Ok(number) = c[1].parse::<u32>() else { continue };
+        let title = c[2].trim().to_string();
+        if let Some(d) = first_in(li, &sel("span.datetime")).and_then(|d| crate::dates::parse_date(&text_of(d))) {
+            dates.push(d);
+        }
+        draft.push_chapter(ChapterParts { number: Some(number), title: (!title.is_empty()).then_some(title), ..ChapterParts::default() });
+    }
+    draft.work.published = dates.iter().min().cloned();
+    draft.work.updated = dates.iter().max().cloned().filter(|d| Some(d) != draft.work.published.as_ref());
+    draft.work.diagnostics.push("a chapter index: it lists the chapters and their dates, not their text".into());
 }
 
 fn tags(meta: ElementRef<'_>, class: &str) -> Vec<String> {
@@ -211,6 +278,15 @@ fn work_page(doc: &Html, draft: &mut Draft) {
         draft.work.kind = PageKind::Podfic;
         draft.work.diagnostics.push("a podfic: an audio work with no prose".into());
     }
+    // A later chapter's page does not show the work's summary; the one chapter's own
+    // summary is the nearest the page has.
+    if draft.work.summary.is_none()
+        && let [only] = chapters.iter().filter(|c| !c.body.is_empty()).collect::<Vec<_>>().as_slice()
+        && let Some(summary) = &only.summary
+    {
+        draft.set_summary(summary);
+        draft.work.diagnostics.push("the page does not show the work's summary; its chapter's summary is used".into());
+    }
     for c in chapters {
         draft.push_chapter(c);
     }
@@ -265,6 +341,9 @@ fn chapter_from(body: ElementRef<'_>, container: Option<ElementRef<'_>>, number:
         }
         if let Some(n) = first_in(div, &sel("div.chapter.preface div.notes:not(.end) blockquote.userstuff")) {
             chapter.notes = Document::new(crate::lines::to_blocks(&super::element_lines(n)));
+        }
+        if let Some(s) = first_in(div, &sel("div.chapter.preface div.summary blockquote.userstuff")) {
+            chapter.summary = Some(paragraphs_of(s)).filter(|s| !s.is_empty());
         }
         if let Some(n) = first_in(div, &sel("div.end.notes blockquote.userstuff")) {
             chapter.end_notes = Document::new(crate::lines::to_blocks(&super::element_lines(n)));

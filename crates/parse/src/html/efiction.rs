@@ -130,9 +130,14 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
                 listed.notes = ch.notes;
                 listed.end_notes = ch.end_notes;
             }
-            None => {
-                chapters.push(ChapterParts { number: Some(current), body: ch.body, notes: ch.notes, end_notes: ch.end_notes, title: None })
-            }
+            None => chapters.push(ChapterParts {
+                number: Some(current),
+                body: ch.body,
+                notes: ch.notes,
+                end_notes: ch.end_notes,
+                title: None,
+                summary: None,
+            }),
         }
     }
     for c in chapters {

@@ -201,6 +201,7 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
             None => chapters.push(ChapterParts {
                 number: Some(current),
                 title: ch.title,
+                summary: None,
                 notes: ch.notes,
                 end_notes: ch.end_notes,
                 body: ch.body,
