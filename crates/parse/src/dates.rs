@@ -31,7 +31,8 @@ fn valid(y: i32, m: u32, d: u32) -> Option<String> {
     (d >= 1 && d <= days).then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
-static ISO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b").expect("literal regex"));
+// `2019-04-12`, and the date of an ISO timestamp (`2019-04-12T09:30:00+01:00`).
+static ISO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:\b|T\d)").expect("literal regex"));
 static MDY_NUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})([-/])(\d{1,2})[-/](\d{2}|\d{4})\b").expect("literal regex"));
 static DMY_DOT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\b").expect("literal regex"));
 static MONTH_FIRST: LazyLock<Regex> =

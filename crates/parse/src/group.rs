@@ -1,6 +1,6 @@
 //! Multi-file works.
 //!
-//! - A `metadata.yaml` describes the story files beside it and below its folder (or, when the
+//! - A `metadata.yaml` or `metadata.json` describes the story files beside it and below its folder (or, when the
 //!   folder holds only the metadata, below the folder above). Files in a chapter folder
 //!   (`Chapters/01 - Lost/02 Scene.md`) are scenes of one chapter, joined with scene breaks.
 //!   Folder paths flattened into file names (`Book_Chapters_01_-_Lost_02_Scene.md`) are read
@@ -8,13 +8,13 @@
 //! - Other files join when they share a site work id, or the same title and authors. Chapters
 //!   are merged by number: a chapter page's text fills the entry its chapter index listed.
 
-use crate::yaml::PandocMetadata;
+use crate::metadata::Metadata;
 use ficarchive_model::{Block, Chapter, Work};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-pub fn group(works: Vec<Work>, metadata: Vec<(String, String, PandocMetadata)>) -> Vec<Work> {
+pub fn group(works: Vec<Work>, metadata: Vec<(String, String, Metadata)>) -> Vec<Work> {
     let mut works: Vec<Option<Work>> = works.into_iter().map(Some).collect();
     let mut out = Vec::new();
     for (meta_path, meta_sha, meta) in metadata {
@@ -159,7 +159,7 @@ fn common_name_prefix(paths: &[String]) -> usize {
     len
 }
 
-fn join_described(meta_path: &str, meta_sha: &str, meta: &PandocMetadata, mut members: Vec<Work>) -> Work {
+fn join_described(meta_path: &str, meta_sha: &str, meta: &Metadata, mut members: Vec<Work>) -> Work {
     members.sort_by_key(|w| natural_key(w.source.paths.first().map_or("", String::as_str)));
     let paths: Vec<String> = members.iter().filter_map(|w| w.source.paths.first().cloned()).collect();
     // Flattened folder paths: read each name after the part it shares with the metadata file.
@@ -177,10 +177,20 @@ fn join_described(meta_path: &str, meta_sha: &str, meta: &PandocMetadata, mut me
     if work.complete.is_none() {
         work.complete = members.last().and_then(|m| m.complete);
     }
-    let mut formats = vec!["pandoc-metadata".to_string()];
+    let listed = listed_chapters(meta_path, meta, &members, &mut work.diagnostics);
+    if !listed.is_empty() {
+        // The metadata's own list orders the chapters; files it does not name follow.
+        members.sort_by_key(|w| listed.iter().position(|(path, _)| Some(path) == w.source.paths.first()).unwrap_or(usize::MAX));
+    }
+    let mut formats = vec![if meta_path.to_lowercase().ends_with(".json") { "json-metadata" } else { "pandoc-metadata" }.to_string()];
     let mut chapters: Vec<Chapter> = Vec::new();
     for (k, member) in members.into_iter().enumerate() {
-        let (number, title) = chapter_of(&member.source.paths[0], prefix).unwrap_or((k as u32 + 1, None));
+        let from_list = listed.iter().position(|(path, _)| Some(path) == member.source.paths.first());
+        let (number, title) = match from_list {
+            Some(i) => (i as u32 + 1, listed[i].1.clone()),
+            None if !listed.is_empty() => (k as u32 + 1, None),
+            None => chapter_of(&member.source.paths[0], prefix).unwrap_or((k as u32 + 1, None)),
+        };
         for f in [&member.source.format] {
             if !formats.contains(f) {
                 formats.push(f.clone());
@@ -210,6 +220,29 @@ fn join_described(meta_path: &str, meta_sha: &str, meta: &PandocMetadata, mut me
     }
     work.diagnostics.push(format!("joined {} files described by {}", work.source.paths.len() - 1, name(meta_path)));
     work
+}
+
+/// The chapter files a metadata file names, in its order, as the paths of the files read
+/// (with their titles). Names outside the metadata's folder (`../`, absolute paths) and
+/// names of files that were not read are reported and left out: the list only orders and
+/// titles files that are there.
+fn listed_chapters(meta_path: &str, meta: &Metadata, members: &[Work], diagnostics: &mut Vec<String>) -> Vec<(String, Option<String>)> {
+    let dir = parent(meta_path);
+    let mut out = Vec::new();
+    for (file, title) in &meta.chapter_files {
+        let file = file.trim().trim_start_matches("./");
+        if file.starts_with(['/', '\\']) || file.split(['/', '\\']).any(|part| part == "..") || file.contains(':') {
+            diagnostics.push(format!("the metadata names \u{201C}{file}\u{201D}, outside its folder; left out"));
+            continue;
+        }
+        let wanted = if dir.is_empty() { file.to_string() } else { format!("{dir}/{file}") };
+        match members.iter().filter_map(|w| w.source.paths.first()).find(|p| **p == wanted || name(p) == file) {
+            Some(path) if !out.iter().any(|(p, _)| p == path) => out.push((path.clone(), title.clone())),
+            Some(_) => {}
+            None => diagnostics.push(format!("the metadata names \u{201C}{file}\u{201D}, which is not among the files read")),
+        }
+    }
+    out
 }
 
 /// Joins chapter files of one work, merging chapters by number.

@@ -4,7 +4,8 @@
 //! ([`html::ao3`], [`html::ffn`], [`html::efiction`], [`html::other_sites`], or the generic
 //! readers for text, Markdown and other HTML) → [`lines`] → [`story`] (headers, chapters,
 //! scene breaks, notes) → [`draft`] (precedence, completion) → [`group`] (chapter files and
-//! `metadata.yaml` folders become one work).
+//! `metadata.yaml`/`metadata.json` folders become one work), with [`mail`] for news and mail
+//! posts and [`metadata`] for front matter and sidecars.
 //!
 //! Architecture invariant: no I/O. Inputs are bytes with a display path; parsing never panics
 //! and never fails on a file it could decode: it returns a work with diagnostics. Errors are
@@ -18,9 +19,9 @@ pub mod header;
 pub mod html;
 pub mod lines;
 pub mod mail;
+pub mod metadata;
 mod numbers;
 pub mod story;
-mod yaml;
 
 use draft::Draft;
 use ficarchive_model::Work;
@@ -35,8 +36,8 @@ pub enum Format {
     Html,
     Text,
     Markdown,
-    /// A pandoc `metadata.yaml` describing the files beside it.
-    PandocMetadata,
+    /// A `metadata.yaml` (pandoc) or `metadata.json` (scrapers) describing the files beside it.
+    Metadata,
     /// An EPUB book (a zip, read from memory by [`epub`]).
     Epub,
 }
@@ -104,7 +105,7 @@ pub fn detect_format(path: &str, bytes: &[u8]) -> Format {
     match ext {
         "html" | "htm" | "xhtml" | "shtml" | "php" | "asp" | "aspx" => return Format::Html,
         "md" | "markdown" | "mdown" => return Format::Markdown,
-        "yaml" | "yml" => return Format::PandocMetadata,
+        "yaml" | "yml" | "json" => return Format::Metadata,
         _ => {}
     }
     if looks_like_html(bytes) { Format::Html } else { Format::Text }
@@ -199,21 +200,20 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
     }
     let mut draft = Draft::new();
     let layout = match format {
-        Format::Html => html::extract(&decoded.text, &mut draft),
-        Format::Markdown => match yaml::split_front_matter(&decoded.text) {
-            Some((front, rest)) => {
+        Format::Html => match metadata::split_front_matter(&decoded.text) {
+            // A static site's page source: front matter over the page's HTML.
+            Some((syntax, front, rest)) => {
+                html::extract(rest, &mut draft);
+                apply_front_matter(syntax, front, &mut draft);
+                "html-front-matter"
+            }
+            None => html::extract(&decoded.text, &mut draft),
+        },
+        Format::Markdown => match metadata::split_front_matter(&decoded.text) {
+            Some((syntax, front, rest)) => {
                 let parts = story::parse(lines::from_markdown(rest), &story::Options::default());
                 draft.take_story(parts);
-                match yaml::read_metadata_text(front) {
-                    Ok(meta) => {
-                        meta.apply(&mut draft.work);
-                        // Completion is settled when the draft finishes, by who stated it.
-                        if let Some(done) = meta.complete {
-                            draft.state_complete(draft::Authority::Field, done, "status in the YAML block");
-                        }
-                    }
-                    Err(e) => draft.work.diagnostics.push(format!("the YAML block at the top could not be read ({e}); it was skipped")),
-                }
+                apply_front_matter(syntax, front, &mut draft);
                 "markdown-front-matter"
             }
             None => {
@@ -223,7 +223,7 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
             }
         },
         Format::Epub => unreachable!("EPUB books are read above"),
-        Format::Text | Format::PandocMetadata => {
+        Format::Text | Format::Metadata => {
             let parts = story::parse(lines::from_plain_text(&decoded.text), &story::Options::default());
             let layout = if parts.header.is_some() { "text-header-block" } else { "text" };
             draft.take_story(parts);
@@ -234,6 +234,29 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
     Ok(vec![stamp(draft.finish(file_stem(path)), layout, decoded.encoding)])
 }
 
+/// Front matter states the work's metadata: it wins over what the text suggested. A file
+/// that is one chapter of a work says which (`chapter: 3`, `chapter_title:`).
+fn apply_front_matter(syntax: metadata::Syntax, front: &str, draft: &mut Draft) {
+    match metadata::read_metadata_text(syntax, front) {
+        Ok(meta) => {
+            meta.apply(&mut draft.work);
+            // Completion is settled when the draft finishes, by who stated it.
+            if let Some(done) = meta.complete {
+                draft.state_complete(draft::Authority::Field, done, "status in the front matter");
+            }
+            if let Some(n) = meta.chapter {
+                draft.apply_part(Some(n), None);
+            }
+            if let (Some(title), [only]) = (&meta.chapter_title, draft.work.chapters.as_mut_slice())
+                && only.title.is_none()
+            {
+                only.title = Some(title.clone());
+            }
+        }
+        Err(e) => draft.work.diagnostics.push(format!("the front matter at the top could not be read ({e}); it was skipped")),
+    }
+}
+
 /// Parses a batch: every file, then joins chapter files of one work and folders described by
 /// a `metadata.yaml` ([`group`]).
 pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
@@ -241,8 +264,8 @@ pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
     let mut parsed = Vec::new();
     let mut metadata = Vec::new();
     for input in inputs {
-        if detect_format(input.path, input.bytes) == Format::PandocMetadata {
-            match yaml::read_pandoc_metadata(input.bytes) {
+        if detect_format(input.path, input.bytes) == Format::Metadata {
+            match metadata::read_metadata_file(input.path, input.bytes) {
                 Ok(meta) => metadata.push((input.path.to_string(), input.sha256(), meta)),
                 Err(e) => outcome.errors.push((input.path.to_string(), ParseError::Metadata(e))),
             }
