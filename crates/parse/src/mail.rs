@@ -179,6 +179,14 @@ pub const MAX_POSTS: usize = 10_000;
 /// block. A digest's later posts start after a blank line or a separator line with an
 /// envelope line or a header block of their own.
 pub fn read_posts(text: &str) -> Vec<Post<'_>> {
+    // Most texts are not posts: decide on the first lines alone before indexing them all.
+    let head: Vec<&str> = text.split('\n').take(MAX_HEADER_LINES + 4).map(|l| l.trim_end_matches('\r')).collect();
+    let first = head.iter().position(|l| !l.trim().is_empty()).unwrap_or(head.len());
+    if head.get(first).is_none_or(|l| !(ENVELOPE.is_match(l) || ARTICLE.is_match(l) || HEADER_LINE.is_match(l)))
+        || header_block(&head, first).is_none()
+    {
+        return Vec::new();
+    }
     // Line starts, as byte offsets, so that bodies stay slices of the text.
     let mut starts = Vec::new();
     let mut offset = 0;
