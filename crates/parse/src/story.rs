@@ -542,6 +542,10 @@ const MIN_WORDS_BETWEEN_NUMBERED: usize = 25;
 fn numbered_headings(lines: &[Line]) -> Vec<Heading> {
     let mut found: Vec<Heading> = Vec::new();
     for i in 0..lines.len() {
+        // A line the previous heading took as its title is not a heading of its own.
+        if found.last().is_some_and(|h| i < h.line + h.consumed) {
+            continue;
+        }
         let Some(mut heading) = numbered_heading(lines, i) else { continue };
         let expected = found.last().and_then(|h| h.number).map_or(heading.number, |n| Some(n + 1));
         if heading.number != expected {
@@ -843,6 +847,13 @@ mod tests {
         assert_eq!(chapters_of(&format!("{long}EPILOGUE\n\n{PROSE}\n")).len(), 1);
         // Named more than once, or with little before it, it is a chapter.
         assert_eq!(chapters_of(&format!("Prologue\n\n{PROSE}\n\n{long}Epilogue\n\n{PROSE}\n")).len(), 2);
+    }
+
+    #[test]
+    fn a_number_taken_as_the_title_of_the_one_before_is_not_a_heading() {
+        // Found by fuzzing: "22" then "23" made "23" both a title and the next heading.
+        assert_eq!(chapters_of("22\n\n\n\n23").len(), 1);
+        assert_eq!(chapters_of(&format!("1\n\n2\n\n{PROSE}\n\n2\n\n{PROSE}\n")).len(), 2);
     }
 
     #[test]
