@@ -7,6 +7,7 @@
 pub mod ao3;
 pub mod efiction;
 pub mod ffn;
+mod generic;
 pub mod other_sites;
 
 use crate::lines::{InlineKind, Line, LineBuilder, LineStyle, clean_text};
@@ -82,6 +83,14 @@ pub fn element_lines(root: ElementRef<'_>) -> Vec<Line> {
 /// Like [`element_lines`], leaving out descendants matched by `skip` (site chrome inside the
 /// story container, such as AO3's "Chapter Text" landmark heading).
 pub fn element_lines_skipping(root: ElementRef<'_>, skip: &[&Selector]) -> Vec<Line> {
+    if skip.is_empty() {
+        return element_lines_where(root, |_| false);
+    }
+    element_lines_where(root, |e| skip.iter().any(|s| s.matches(e)))
+}
+
+/// Like [`element_lines`], leaving out every descendant element for which `skip` holds.
+pub fn element_lines_where(root: ElementRef<'_>, skip: impl Fn(&ElementRef<'_>) -> bool) -> Vec<Line> {
     let mut b = LineBuilder::default();
     let mut skip_depth = 0usize;
     let mut quote_depth = 0usize;
@@ -98,10 +107,8 @@ pub fn element_lines_skipping(root: ElementRef<'_>, skip: &[&Selector]) -> Vec<L
                     Node::Text(t) => b.text(t),
                     Node::Element(el) => {
                         let name = el.name();
-                        let skipped = SKIPPED.contains(&name)
-                            || (node.id() != root.id()
-                                && !skip.is_empty()
-                                && ElementRef::wrap(node).is_some_and(|e| skip.iter().any(|s| s.matches(&e))));
+                        let skipped =
+                            SKIPPED.contains(&name) || (node.id() != root.id() && ElementRef::wrap(node).is_some_and(|e| skip(&e)));
                         if skipped {
                             skip_depth = 1;
                             continue;
@@ -168,46 +175,6 @@ fn heading_level(name: &str) -> Option<u8> {
 }
 
 /// An element's visible text, whitespace collapsed (no script or style content).
-/// Story-container candidates under `root` (see [`is_story_container`]) with how much visible
-/// text each holds, and the total under `root`; one walk of the tree. The measure is bytes
-/// above the space (visible ASCII and every byte of other characters) outside scripts and
-/// styles: enough to compare containers without building their text.
-fn container_weights(root: ElementRef<'_>) -> (usize, Vec<(usize, ElementRef<'_>)>) {
-    let mut total = 0;
-    let mut candidates: Vec<(usize, ElementRef<'_>)> = Vec::new();
-    let mut open: Vec<(ego_tree::NodeId, usize)> = Vec::new();
-    let mut skip_depth = 0usize;
-    for edge in root.traverse() {
-        match edge {
-            Edge::Open(node) => match node.value() {
-                Node::Element(e) if skip_depth > 0 || matches!(e.name(), "script" | "style") => skip_depth += 1,
-                Node::Element(e) if is_story_container(e) => {
-                    if let Some(el) = ElementRef::wrap(node) {
-                        open.push((node.id(), candidates.len()));
-                        candidates.push((0, el));
-                    }
-                }
-                Node::Text(t) if skip_depth == 0 => {
-                    let w = t.bytes().map(|b| usize::from(b > b' ')).sum::<usize>();
-                    total += w;
-                    for &(_, k) in &open {
-                        candidates[k].0 += w;
-                    }
-                }
-                _ => {}
-            },
-            Edge::Close(node) => {
-                if skip_depth > 0 && node.value().is_element() {
-                    skip_depth -= 1;
-                } else if open.last().is_some_and(|(id, _)| *id == node.id()) {
-                    open.pop();
-                }
-            }
-        }
-    }
-    (total, candidates)
-}
-
 pub fn text_of(el: ElementRef<'_>) -> String {
     let mut out = String::new();
     let mut skip_depth = 0usize;
@@ -281,57 +248,5 @@ pub fn extract(text: &str, draft: &mut crate::draft::Draft) -> &'static str {
     if other_sites::is_animationsource(text) {
         return other_sites::animationsource(&doc, text, draft);
     }
-    generic(&doc, draft)
-}
-
-/// Containers that hold the story on many personal sites and blogs: elements with one of
-/// these ids or classes, and `<article>` and `<main>`. Matched by hand, not by a CSS selector:
-/// this test runs on every element of every generic page, and selector matching cost more
-/// than the rest of the extraction.
-const CONTAINER_IDS: [&str; 5] = ["storytext", "story", "chapter", "content", "main"];
-const CONTAINER_CLASSES: [&str; 7] = ["chapter", "storytext", "story", "entry-content", "post-body", "entry", "content"];
-
-fn is_story_container(e: &scraper::node::Element) -> bool {
-    matches!(e.name(), "article" | "main")
-        || e.id().is_some_and(|id| CONTAINER_IDS.contains(&id))
-        || e.classes().any(|c| CONTAINER_CLASSES.contains(&c))
-}
-
-/// Any other page: the story container (or the body), read like a text file.
-fn generic(doc: &Html, draft: &mut crate::draft::Draft) -> &'static str {
-    let body = first(doc, &sel("body"));
-    let (total, candidates) = container_weights(body.unwrap_or_else(|| doc.root_element()));
-    let container = candidates
-        .into_iter()
-        .max_by_key(|(weight, _)| *weight)
-        .filter(|(weight, _)| weight * 2 >= total)
-        .map(|(_, e)| e)
-        .or(body)
-        .unwrap_or_else(|| doc.root_element());
-    let mut lines = element_lines(container);
-    // A header block further down (after site menus): start there.
-    if let Some(start) = crate::header::header_block_below(&lines) {
-        draft.work.diagnostics.push(format!("skipped {start} lines of page furniture before the story header"));
-        lines.drain(..start);
-        if let Some(first) = lines.first_mut() {
-            first.para_start = true;
-        }
-    }
-    let parts = crate::story::parse(lines, &crate::story::Options::default());
-    let layout = if parts.header.is_some() { "html-header-block" } else { "html" };
-    draft.take_story(parts);
-    if draft.work.title.is_none() {
-        if let Some(h) = first(doc, &sel("h1")).map(text_of).filter(|t| !t.is_empty() && t.chars().count() <= 150) {
-            draft.set_title(&h);
-        } else if let Some(t) = page_title(doc) {
-            draft.set_title(&t);
-            draft.work.diagnostics.push("title taken from the page's <title>".into());
-        }
-    }
-    if draft.work.summary.is_none()
-        && let Some(d) = meta_content(doc, "description")
-    {
-        draft.set_summary(&d);
-    }
-    layout
+    generic::extract(&doc, draft)
 }
