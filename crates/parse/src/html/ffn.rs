@@ -15,11 +15,14 @@ use std::sync::LazyLock;
 static STATS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)Rated:\s*(?P<stats>.{1,700}?)\bid:\s*(?P<id>\d+)").expect("literal regex"));
 static TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<title>.+?)(?:\s+Chapter\s+\d+(?::[^,]*)?)?,\s+an?\s+(?P<fandom>.+?)\s+(?:fanfic|FanFiction|fan fiction)\b")
+    Regex::new(r"^(?P<title>.+?)(?:\s+Chapter\s+\d+(?::[^,]*)?)?,\s+an?\s+(?P<fandom>.+?)\s+(?P<kind>fanfic|FanFiction|fan fiction|fiction|poetry)\b")
         .expect("literal regex")
 });
 static JS_VAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"var\s+(summary|cat_title|author|title)\s*=\s*'((?:[^'\\]|\\.)*)'"#).expect("literal regex"));
+static STORY_URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/s/(\d+)/(\d+)").expect("literal regex"));
+static TITLE_CHAPTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\sChapter\s+(?P<n>\d+)(?::\s*(?P<title>[^,]+))?,\s+an?\s").expect("literal regex"));
 static OPTION_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d+)\.\s*(.*)$").expect("literal regex"));
 static DESCRIPTION_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^Chapter \d+ of an? .*?(?:fanfiction|fanfic)(?: with characters .*?\.)?\.?\s+").expect("literal regex"));
@@ -48,11 +51,23 @@ const GENRES: &[&str] = &[
     "western",
 ];
 
+/// The story text's container in every layout: `#storytext` (desktop), `#storycontent`
+/// (the mobile site, `m.fanfiction.net`).
+const STORY_TEXT: &str = "#storytext, .storytext, #storycontent, .storycontent";
+
+fn names_the_site(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("fanfiction.net") || lower.contains("fictionpress.com") || lower.contains("fictionratings.com")
+}
+
 pub fn is_ffn(doc: &Html, text: &str) -> bool {
-    let has_story = first(doc, &sel("#storytext, #storytextp, .storytext")).is_some();
-    has_story
-        && (text.contains("fanfiction.net") || text.contains("FanFiction.Net") || text.contains("fictionratings.com"))
-        && STATS.is_match(text)
+    if !names_the_site(text) {
+        return false;
+    }
+    // Desktop pages carry the stats line; mobile pages may show only the title, the author
+    // and the text.
+    let desktop = first(doc, &sel("#storytext, #storytextp, .storytext")).is_some() && STATS.is_match(text);
+    desktop || first(doc, &sel("#storycontent, .storycontent")).is_some()
 }
 
 pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
@@ -74,10 +89,26 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     if let Some(t) = page.strip_prefix("FanFiction.Net : Story : ").map(str::trim).filter(|t| !t.is_empty()) {
         draft.set_title(t);
     }
+    // FictionPress, the sister site, holds original fiction: its category is a genre.
+    let fictionpress = raw.to_ascii_lowercase().contains("fictionpress.com");
     if let Some(c) = TITLE.captures(&page) {
         draft.set_title(&c["title"]);
         let fandom = c["fandom"].trim().trim_end_matches(" Crossover");
-        draft.work.fandoms = fandom.split(" + ").map(|f| f.trim().to_string()).collect();
+        if fictionpress || matches!(&c["kind"], "fiction" | "poetry") {
+            draft.work.fandoms = vec!["Original Work".to_string()];
+            draft.work.freeform_tags.push(fandom.to_string());
+        } else {
+            draft.work.fandoms = fandom.split(" + ").map(|f| f.trim().to_string()).collect();
+        }
+    }
+    // The mobile site: `<div align=center><b>Title</b> by <a href=/u/..>Author</a></div>`.
+    if draft.work.title.is_none()
+        && let Some(b) = doc.select(&sel("div[align=center] > b, #top b")).next()
+    {
+        draft.set_title(&text_of(b));
+    }
+    if draft.work.fandoms.is_empty() && fictionpress {
+        draft.work.fandoms = vec!["Original Work".to_string()];
     }
     if draft.work.fandoms.is_empty() {
         if let Some(f) = js_var("cat_title") {
@@ -113,8 +144,10 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     // The stats line.
     let body_text = text_of(doc.root_element());
     let mut complete = false;
-    if let Some(c) = STATS.captures(&body_text) {
-        draft.work.site_id = Some(format!("ffn:{}", &c["id"]));
+    let stats = STATS.captures(&body_text);
+    if let Some(c) = &stats {
+        let site = if fictionpress { "fictionpress" } else { "ffn" };
+        draft.work.site_id = Some(format!("{site}:{}", &c["id"]));
         let segments: Vec<&str> = c["stats"].split(" - ").map(str::trim).filter(|s| !s.is_empty()).collect();
         let mut plain_index = 0;
         for (i, seg) in segments.iter().enumerate() {
@@ -160,7 +193,14 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
             plain_index += 1;
         }
     }
-    draft.state_complete(Authority::Site, complete, if complete { "FanFiction.Net: Complete" } else { "FanFiction.Net: no Complete mark" });
+    // No `Complete` in a stats line means in progress; a page without the line says nothing.
+    if stats.is_some() {
+        draft.state_complete(
+            Authority::Site,
+            complete,
+            if complete { "FanFiction.Net: Complete" } else { "FanFiction.Net: no Complete mark" },
+        );
+    }
 
     // Chapter index: the first chapter <select> on the page.
     let select = first(doc, &sel("select#chap_select, select[name=chapter]"));
@@ -180,7 +220,30 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
             chapters.push(ChapterParts { number: Some(n), title: (!title.is_empty()).then_some(title), ..ChapterParts::default() });
         }
     }
-    if complete {
+    // Without a chapter menu (the mobile site), the page's address and <title> say which
+    // chapter it holds: `/s/ID/2/`, `Title Chapter 2: Ebb, a … fanfic`.
+    if chapters.is_empty() {
+        let address = ["link[rel=canonical]", "meta[property='og:url']"]
+            .iter()
+            .find_map(|s| first(doc, &sel(s)).and_then(|e| e.value().attr("href").or(e.value().attr("content"))).map(str::to_string));
+        if let Some(c) = address.as_deref().and_then(|a| STORY_URL.captures(a)) {
+            if draft.work.site_id.is_none() {
+                draft.work.site_id = Some(format!("{}:{}", if fictionpress { "fictionpress" } else { "ffn" }, &c[1]));
+            }
+            current = c[2].parse().unwrap_or(current);
+        }
+        if let Some(c) = TITLE_CHAPTER.captures(&page) {
+            current = c["n"].parse().unwrap_or(current);
+            let title = c.name("title").map(|t| t.as_str().trim().to_string()).filter(|t| !t.is_empty());
+            chapters.push(ChapterParts { number: Some(current), title, ..ChapterParts::default() });
+        }
+    }
+    if stats.is_none() {
+        draft
+            .work
+            .diagnostics
+            .push("a FanFiction.Net page without its stats line (the mobile site): rating, status and counts are not on it".into());
+    } else if complete {
         let listed = chapters.len() as u32;
         draft.work.chapters_total = Some(draft.work.chapters_total.unwrap_or(0).max(listed).max(1));
     } else {
@@ -188,7 +251,7 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     }
 
     // The chapter text, with any header the author wrote into it.
-    if let Some(st) = first(doc, &sel("#storytext, .storytext")) {
+    if let Some(st) = first(doc, &sel(STORY_TEXT)) {
         let parts = story::parse(element_lines(st), &story::Options::default());
         let title = chapters.iter().find(|c| c.number == Some(current)).and_then(|c| c.title.clone());
         let ch = draft.take_story_as_chapter(parts, current, title);
