@@ -22,6 +22,7 @@ pub mod mail;
 pub mod metadata;
 mod numbers;
 pub mod story;
+pub mod wrapped;
 
 use draft::Draft;
 use ficarchive_model::Work;
@@ -168,6 +169,19 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
         return Ok(vec![stamp(draft.finish(file_stem(path)), layout, "utf-8")]);
     }
     let decoded = ficarchive_decode::decode(bytes, format == Format::Html).map_err(ParseError::Decode)?;
+    // A page an app saved inside a JSON document or a script string.
+    if matches!(format, Format::Text | Format::Html | Format::Metadata)
+        && let Some(page) = wrapped::unwrap_page(&decoded.text)
+    {
+        let mut draft = Draft::new();
+        draft.work.diagnostics.extend(decoded.diagnostics.iter().cloned());
+        draft.work.diagnostics.extend(page.diagnostics);
+        let layout = html::extract(&page.html, &mut draft);
+        return Ok(vec![stamp(draft.finish(file_stem(path)), &format!("wrapped-{layout}"), decoded.encoding)]);
+    }
+    if format == Format::Metadata {
+        return Err(ParseError::Metadata("a data file that is neither a work's metadata nor a saved page".into()));
+    }
     if format == Format::Text {
         let posts = mail::read_posts(&decoded.text);
         if !posts.is_empty() {
@@ -266,10 +280,17 @@ pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
     for input in inputs {
         if detect_format(input.path, input.bytes) == Format::Metadata {
             match metadata::read_metadata_file(input.path, input.bytes) {
-                Ok(meta) => metadata.push((input.path.to_string(), input.sha256(), meta)),
-                Err(e) => outcome.errors.push((input.path.to_string(), ParseError::Metadata(e))),
+                Ok(meta) => {
+                    metadata.push((input.path.to_string(), input.sha256(), meta));
+                    continue;
+                }
+                // A JSON file may be a page an app saved; anything else is reported.
+                Err(e) if !input.path.to_lowercase().ends_with(".json") => {
+                    outcome.errors.push((input.path.to_string(), ParseError::Metadata(e)));
+                    continue;
+                }
+                Err(_) => {}
             }
-            continue;
         }
         match parse_file_works(input.path, input.bytes, input.sha256()) {
             Ok(works) => parsed.extend(works),

@@ -233,6 +233,9 @@ pub fn page_title(doc: &Html) -> Option<String> {
 /// Returns the layout's name.
 pub fn extract(text: &str, draft: &mut crate::draft::Draft) -> &'static str {
     let doc = Html::parse_document(text);
+    if let Some(layout) = not_a_story(&doc, draft) {
+        return layout;
+    }
     if let Some(layout) = ao3::extract(&doc, draft) {
         return layout;
     }
@@ -249,4 +252,76 @@ pub fn extract(text: &str, draft: &mut crate::draft::Draft) -> &'static str {
         return other_sites::animationsource(&doc, text, draft);
     }
     generic::extract(&doc, draft)
+}
+
+/// Pages a site shows instead of a story: a sign-in gate, an error, a "retry later". They
+/// say so in a few words; a page of more than this many is read as a page that may hold a
+/// story.
+const MAX_GATE_WORDS: usize = 300;
+
+const SIGN_IN_PHRASES: &[&str] = &[
+    "only available to registered users",
+    "you must be logged in",
+    "you need to be logged in",
+    "please log in to",
+    "log in to read",
+    "sign in to read",
+    "sign in to continue",
+    "members only",
+    "restricted to members",
+];
+
+const ERROR_PHRASES: &[&str] = &[
+    "retry later",
+    "too many requests",
+    "too many page requests",
+    "error 404",
+    "404 not found",
+    "page not found",
+    "the page you were looking for doesn't exist",
+    "story not found",
+    "chapter not found",
+    "work not found",
+    "has been deleted",
+    "error 500",
+    "internal server error",
+    "502 bad gateway",
+    "503 service",
+    "service unavailable",
+    "temporarily unavailable",
+    "down for maintenance",
+    "under maintenance",
+    "403 forbidden",
+    "access denied",
+    "just a moment...",
+    "checking your browser",
+];
+
+/// A sign-in gate (an interstitial) or an error page (not a story), from a short page's
+/// title, headings and text.
+fn not_a_story(doc: &Html, draft: &mut crate::draft::Draft) -> Option<&'static str> {
+    let body = first(doc, &sel("body")).map(text_of).unwrap_or_default();
+    if body.split_whitespace().count() > MAX_GATE_WORDS {
+        return None;
+    }
+    let title = page_title(doc).unwrap_or_default();
+    let said = format!("{title} {body}").to_lowercase();
+    // Error words are common in prose too ("access denied", "has been deleted"): they count
+    // in the title and headings, and in the text only of a page of a few lines.
+    let headings: Vec<String> = doc.select(&sel("h1, h2, h3")).map(text_of).collect();
+    let mut announced = format!("{title} {}", headings.join(" ")).to_lowercase();
+    if body.split_whitespace().count() <= 60 {
+        announced = said.clone();
+    }
+    if let Some(p) = SIGN_IN_PHRASES.iter().find(|p| said.contains(*p)) {
+        draft.work.kind = ficarchive_model::PageKind::Interstitial;
+        draft.work.diagnostics.push(format!("a sign-in page (\u{201C}{p}\u{201D}): the story is behind it"));
+        return Some("sign-in-page");
+    }
+    if let Some(p) = ERROR_PHRASES.iter().find(|p| announced.contains(*p)) {
+        draft.work.kind = ficarchive_model::PageKind::Unknown;
+        draft.work.diagnostics.push(format!("an error page (\u{201C}{p}\u{201D}), not a story"));
+        return Some("error-page");
+    }
+    None
 }
