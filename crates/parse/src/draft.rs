@@ -36,6 +36,18 @@ pub struct Draft {
     pub part: Option<u32>,
     /// Chapter numbers from headings, when a file's headings state them.
     notes_parts: Vec<String>,
+    /// Which part of the file named the title and the authors, for diagnostics when
+    /// another part disagrees (`None`: the page's structure).
+    title_source: Option<&'static str>,
+    authors_source: Option<&'static str>,
+}
+
+/// Two names for one thing: the same letters and digits, or one inside the other (`Tide`
+/// and `Tide (a Startide story)`).
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    let fold = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let (a, b) = (fold(a), fold(b));
+    !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
 }
 
 const AO3_CATEGORIES: &[&str] = &["f/f", "f/m", "m/m", "gen", "multi", "other", "slash", "het", "femslash", "m/f"];
@@ -144,6 +156,52 @@ impl Draft {
         }
     }
 
+    /// A title one part of the file states (`source` names it: "the subject line"). The first
+    /// stated wins (callers offer in their order of trust); a later one that disagrees is a
+    /// diagnostic.
+    pub fn offer_title(&mut self, title: &str, source: &'static str) {
+        let t = crate::lines::clean_text(title);
+        if t.is_empty() {
+            return;
+        }
+        match &self.work.title {
+            None => {
+                self.work.title = Some(t);
+                self.title_source = Some(source);
+            }
+            Some(current) if !same_name(current, &t) => {
+                let used = self.title_source.unwrap_or("the page's structure");
+                self.work
+                    .diagnostics
+                    .push(format!("{source} names the work \u{201C}{t}\u{201D}; {used} names it \u{201C}{current}\u{201D}, which is used"));
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Authors one part of the file states, as [`Draft::offer_title`].
+    pub fn offer_authors(&mut self, value: &str, source: &'static str) {
+        if self.work.authors.is_empty() {
+            self.add_authors(value);
+            if !self.work.authors.is_empty() {
+                self.authors_source = Some(source);
+            }
+            return;
+        }
+        let mut other = Draft::new();
+        other.add_authors(value);
+        let differs =
+            !other.work.authors.is_empty() && !other.work.authors.iter().all(|a| self.work.authors.iter().any(|b| same_name(a, b)));
+        if differs {
+            let used = self.authors_source.unwrap_or("the page's structure");
+            self.work.diagnostics.push(format!(
+                "{source} names {}; {used} names {}, which is used",
+                other.work.authors.join(" & "),
+                self.work.authors.join(" & ")
+            ));
+        }
+    }
+
     pub fn add_authors(&mut self, value: &str) {
         if !self.work.authors.is_empty() {
             return;
@@ -243,11 +301,11 @@ impl Draft {
             Key::Title => {
                 let tl = crate::story::read_title_line(value);
                 if let Some(t) = &tl.title {
-                    self.set_title(t);
+                    self.offer_title(t, "the header's Title: field");
                 }
                 self.apply_part(tl.part, tl.total);
             }
-            Key::Author => self.add_authors(value),
+            Key::Author => self.offer_authors(value, "the header's Author: field"),
             Key::Fandom => {
                 if self.work.fandoms.is_empty() {
                     self.work.fandoms = split_list(value);
@@ -448,10 +506,10 @@ impl Draft {
         }
         if let Some(TitleLine { title, author, part, total }) = &parts.title_line {
             if let Some(t) = title {
-                self.set_title(t);
+                self.offer_title(t, "a title line in the text");
             }
             if let Some(a) = author {
-                self.add_authors(a);
+                self.offer_authors(a, "a by-line in the text");
             }
             self.apply_part(*part, *total);
         }
@@ -646,6 +704,26 @@ pub fn empty_document() -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_stated_title_wins_and_a_disagreement_is_reported() {
+        let mut d = Draft::new();
+        d.offer_title("Harbour Lights", "the header's Title: field");
+        d.offer_title("harbour lights!", "the subject line");
+        assert!(d.work.diagnostics.is_empty(), "{:?}", d.work.diagnostics);
+        d.offer_title("Salt and Iron", "the page's heading");
+        assert_eq!(d.work.title.as_deref(), Some("Harbour Lights"));
+        assert_eq!(
+            d.work.diagnostics,
+            vec![
+                "the page's heading names the work \u{201C}Salt and Iron\u{201D}; the header's Title: field names it \u{201C}Harbour Lights\u{201D}, which is used"
+            ]
+        );
+        d.offer_authors("Jo Quill", "a by-line");
+        d.offer_authors("Oriel Vance", "the From: line");
+        assert_eq!(d.work.authors, vec!["Jo Quill"]);
+        assert_eq!(d.work.diagnostics.len(), 2);
+    }
 
     #[test]
     fn status_values_in_their_written_forms() {

@@ -6,9 +6,11 @@
 //! an archive file holds several posts one after another.
 //!
 //! What a post says about itself, and how far each part is trusted (strongest first):
-//! - title: a `Title:` field in the post's own header block; the `Subject:` line with its
-//!   conventions removed (`FIC:`, `NEW:`, `REPOST:`, `Re:`, list tags in brackets, part and
-//!   rating markers); a title line in the text.
+//! - title: a `Title:` field in the post's own header block or a `Title by Author` line at
+//!   the top of its text (the author's own words); the `Subject:` line with its conventions
+//!   removed (`FIC:`, `NEW:`, `REPOST:`, `Re:`, list tags in brackets, part and rating
+//!   markers). A line of the text that repeats the subject's title marks where the story
+//!   starts.
 //! - author: a by-line under the title in the text (the poster may be posting for a friend);
 //!   an `Author:` field; the display name in `From:` (`addr (Name)` or `Name <addr>`); the
 //!   mailbox of a bare address.
@@ -411,7 +413,7 @@ pub fn read_post(post: &Post<'_>, draft: &mut Draft) {
     let parts = story::parse(lines, &story::Options::default());
 
     if let Some(a) = &by_line_author {
-        draft.add_authors(strip_year(a));
+        draft.offer_authors(strip_year(a), "the by-line under the title");
     }
     draft.take_story(parts);
     if !preface.is_empty() {
@@ -423,13 +425,7 @@ pub fn read_post(post: &Post<'_>, draft: &mut Draft) {
 
     // The subject fills what the post's own text left open.
     if let Some(t) = &subject.title {
-        match draft.work.title.clone() {
-            Some(stated) if !same_words(&stated, t) => draft.work.diagnostics.push(format!(
-                "the subject line names the work \u{201C}{t}\u{201D}; the post's own header says \u{201C}{stated}\u{201D}, which is used"
-            )),
-            Some(_) => {}
-            None => draft.set_title(t),
-        }
+        draft.offer_title(t, "the subject line");
     }
     if let Some(r) = &subject.rating {
         draft.set_rating(r);

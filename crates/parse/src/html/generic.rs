@@ -295,19 +295,24 @@ static CHAPTER_SEGMENT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("literal regex")
 });
 
+/// A `<title>`'s segments: `Site :: Stories :: Title :: Chapter 2` → four.
+fn page_title_segments(page: &str) -> Vec<String> {
+    let page = crate::lines::clean_text(page);
+    let mut segments: Vec<String> = vec![page];
+    for separator in [" :: ", " | ", " - ", " – ", " — ", " » "] {
+        segments = segments.iter().flat_map(|s| s.split(separator)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    }
+    segments
+}
+
 /// The `<title>` without the site's name and chapter segments: `Site :: Stories :: Title ::
 /// Chapter 2` → `Title`.
 fn title_from_page_title(page: &str, sites: &[String]) -> Option<String> {
-    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let page = crate::lines::clean_text(page);
-    let mut segments: Vec<&str> = vec![page.as_str()];
-    for separator in [" :: ", " | ", " - ", " – ", " — ", " » "] {
-        segments = segments.iter().flat_map(|s| s.split(separator)).map(str::trim).filter(|s| !s.is_empty()).collect();
-    }
+    let segments = page_title_segments(page);
     if segments.len() <= 1 {
-        return segments.first().map(|s| s.to_string());
+        return segments.into_iter().next();
     }
-    segments.into_iter().find(|s| !sites.iter().any(|site| same(site, s)) && !CHAPTER_SEGMENT.is_match(s)).map(str::to_string)
+    segments.into_iter().find(|s| !sites.iter().any(|site| site.trim().eq_ignore_ascii_case(s)) && !CHAPTER_SEGMENT.is_match(s))
 }
 
 pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
@@ -358,18 +363,25 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
         }
         _ => draft.take_story(parts),
     }
-    if draft.work.title.is_none() {
-        let sites = site_names(doc);
-        let heading = doc
-            .select(&sel("h1, h2"))
-            .filter(|h| !w.is_furniture(h))
-            .map(text_of)
-            .find(|t| !t.is_empty() && t.chars().count() <= 150 && !sites.iter().any(|s| s.eq_ignore_ascii_case(t)));
-        if let Some(h) = heading {
-            draft.set_title(&h);
-        } else if let Some(t) = page_title(doc).and_then(|p| title_from_page_title(&p, &sites)) {
-            draft.set_title(&t);
-            draft.work.diagnostics.push("title taken from the page's <title>".into());
+    // The page's heading, then its <title>: each fills the title when the text named none,
+    // and is a diagnostic when it names another.
+    let sites = site_names(doc);
+    let heading = doc.select(&sel("h1, h2")).filter(|h| !w.is_furniture(h)).map(text_of).find(|t| {
+        !t.is_empty() && t.chars().count() <= 150 && !sites.iter().any(|s| s.eq_ignore_ascii_case(t)) && !CHAPTER_SEGMENT.is_match(t)
+    });
+    if let Some(h) = heading {
+        draft.offer_title(&h, "the page's heading");
+    } else if let Some(page) = page_title(doc) {
+        match &draft.work.title {
+            None => {
+                if let Some(t) = title_from_page_title(&page, &sites) {
+                    draft.offer_title(&t, "the page's <title>");
+                    draft.work.diagnostics.push("title taken from the page's <title>".into());
+                }
+            }
+            // A <title> that holds the title among the site's words agrees.
+            Some(current) if page_title_segments(&page).iter().any(|s| crate::draft::same_name(s, current)) => {}
+            Some(_) => draft.offer_title(&page, "the page's <title>"),
         }
     }
     // A page's description is the story's summary, unless it describes the site.
