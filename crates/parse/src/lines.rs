@@ -214,8 +214,11 @@ fn is_space(c: char) -> bool {
 }
 
 /// Plain text to lines. HTML entities written into a `.txt` file (`&amp;`, `&#8217;`) are
-/// decoded; a line holding only spaces or no-break spaces is a blank line.
+/// decoded; a line holding only spaces or no-break spaces is a blank line. In a text whose
+/// paragraphs are marked by indenting their first line rather than by blank lines (old
+/// typewritten and mailing-list texts), an indented line starts a paragraph.
 pub fn from_plain_text(text: &str) -> Vec<Line> {
+    let indents = paragraphs_by_indent(text);
     let mut lines = Vec::new();
     let mut para_start = true;
     for raw in text.split('\n') {
@@ -230,10 +233,34 @@ pub fn from_plain_text(text: &str) -> Vec<Line> {
             para_start = true;
             continue;
         }
-        lines.push(Line::plain(raw, para_start));
+        lines.push(Line::plain(raw, para_start || indents && is_indented(raw)));
         para_start = false;
     }
     lines
+}
+
+fn is_indented(raw: &str) -> bool {
+    raw.starts_with('\t') || raw.starts_with("  ") || raw.starts_with('\u{3000}')
+}
+
+/// Whether a text marks paragraphs by indentation: at least ten lines, runs of eight lines or
+/// more between blank lines on average, and between one line in twenty and four in five
+/// indented (all indented is a quoted or centred text, not paragraphs).
+fn paragraphs_by_indent(text: &str) -> bool {
+    let (mut lines, mut indented, mut blocks, mut in_block) = (0usize, 0usize, 0usize, false);
+    for raw in text.split('\n') {
+        if raw.trim_matches(is_space).is_empty() {
+            in_block = false;
+            continue;
+        }
+        if !in_block {
+            blocks += 1;
+            in_block = true;
+        }
+        lines += 1;
+        indented += usize::from(is_indented(raw));
+    }
+    lines >= 10 && lines >= blocks * 8 && indented * 20 >= lines && indented * 5 <= lines * 4
 }
 
 /// Markdown to lines, through pulldown-cmark. Soft line breaks join lines, as Markdown means;
@@ -565,6 +592,20 @@ mod tests {
         let lines = from_plain_text("One line.\n\u{a0}\nTwo &amp; three.\nfour");
         let texts: Vec<_> = lines.iter().map(|l| (l.text.as_str(), l.para_start)).collect();
         assert_eq!(texts, vec![("One line.", true), ("Two & three.", true), ("four", false)]);
+    }
+
+    #[test]
+    fn indented_first_lines_start_paragraphs_when_blank_lines_do_not() {
+        let para = "    The tide went out past the second bar and the third, until the\nold wreck stood up out of the mud like the ribs of something dead.\n";
+        let text = para.repeat(6);
+        let starts = from_plain_text(&text).iter().filter(|l| l.para_start).count();
+        assert_eq!(starts, 6);
+        // With blank lines between paragraphs, indentation means nothing more.
+        let spaced = format!("{para}\n").repeat(6);
+        assert_eq!(from_plain_text(&spaced).iter().filter(|l| l.para_start).count(), 6);
+        // A text that is all indented (a quoted block, a poem) is not split line by line.
+        let poem = "    one line of the poem\n".repeat(12);
+        assert_eq!(from_plain_text(&poem).iter().filter(|l| l.para_start).count(), 1);
     }
 
     #[test]
