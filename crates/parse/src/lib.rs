@@ -20,6 +20,7 @@ pub mod html;
 pub mod lines;
 pub mod mail;
 pub mod metadata;
+mod mime;
 mod numbers;
 pub mod story;
 pub mod wrapped;

@@ -45,6 +45,11 @@ impl Post<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
+
+    /// A header's value with its encoded words decoded (`=?iso-8859-1?Q?Caf=E9?=`).
+    pub fn decoded_header(&self, name: &str) -> Option<String> {
+        self.header(name).map(|v| crate::mime::decode_words(v).into_owned())
+    }
 }
 
 /// Headers that mail and news software writes (and fan-fiction header blocks do not).
@@ -376,9 +381,11 @@ fn read_bracket(inner: &str, s: &mut Subject) -> bool {
 
 /// Reads one post into a draft (see the module documentation for the order of trust).
 pub fn read_post(post: &Post<'_>, draft: &mut Draft) {
-    let subject = post.header("subject").map(read_subject).unwrap_or_default();
-    let (from_name, from_address) = post.header("from").map(read_from).unwrap_or_default();
-    let body = Body::of(post.body, draft);
+    let subject = post.decoded_header("subject").as_deref().map(read_subject).unwrap_or_default();
+    let (from_name, from_address) = post.decoded_header("from").as_deref().map(read_from).unwrap_or_default();
+    let mime = crate::mime::body_text(post.header("content-type"), post.header("content-transfer-encoding"), post.body);
+    draft.work.diagnostics.extend(mime.diagnostics);
+    let body = Body::of(&mime.text, draft);
     let mut lines = lines::from_plain_text(&body.text);
 
     // The preface: text before the title line, or before a story header further down.
