@@ -91,6 +91,22 @@ pub fn split_list(value: &str) -> Vec<String> {
     out
 }
 
+/// A pairing field's value: (it says `Gen`, no romance; the pairings it names). `Pairing:
+/// gen` or `Pairing: none` names no relationship.
+pub fn split_pairings(value: &str) -> (bool, Vec<String>) {
+    let mut general = false;
+    let pairings = split_list(value)
+        .into_iter()
+        .filter(|p| {
+            let lower = p.to_lowercase();
+            let none = matches!(lower.as_str(), "gen" | "general" | "no pairing" | "no pairings" | "nopairing" | "no romance");
+            general |= lower == "gen" || lower == "general";
+            !none
+        })
+        .collect();
+    (general, pairings)
+}
+
 fn push_unique(list: &mut Vec<String>, items: Vec<String>) {
     for item in items {
         if !list.iter().any(|x| x.eq_ignore_ascii_case(&item)) {
@@ -322,7 +338,11 @@ impl Draft {
             }
             Key::Relationships => {
                 if self.work.relationships.is_empty() {
-                    self.work.relationships = split_list(value);
+                    let (general, pairings) = split_pairings(value);
+                    self.work.relationships = pairings;
+                    if general && !self.work.categories.iter().any(|c| c.eq_ignore_ascii_case("gen")) {
+                        self.work.categories.push("Gen".into());
+                    }
                 }
             }
             Key::Characters => {

@@ -285,8 +285,9 @@ pub fn parse_inputs(inputs: &[Input<'_>]) -> Outcome {
                     metadata.push((input.path.to_string(), input.sha256(), meta));
                     continue;
                 }
-                // A JSON file may be a page an app saved; anything else is reported.
-                Err(e) if !input.path.to_lowercase().ends_with(".json") => {
+                // A JSON file not named as metadata may be a page an app saved; anything
+                // else is reported with its reason.
+                Err(e) if !input.path.to_lowercase().ends_with(".json") || metadata::is_metadata_name(input.path) => {
                     outcome.errors.push((input.path.to_string(), ParseError::Metadata(e)));
                     continue;
                 }

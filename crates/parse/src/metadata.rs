@@ -159,6 +159,57 @@ fn list(y: &Yaml) -> Vec<String> {
     }
 }
 
+/// A slug as a name: `lix-storm` → `Lix Storm`; a word without hyphens stays as written.
+fn slug_name(slug: &str) -> String {
+    if !slug.contains(['-', '_']) {
+        return slug.to_string();
+    }
+    slug.split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Tags written with a namespace (`c:lix-storm`, `fandom:btvs`, `p:randall/lix`,
+/// `genre:angst`, `s:ars-draconis`), as static sites tag stories, go to the field they name;
+/// a slug's hyphens become spaces and its words capitals (`lix-storm` → `Lix Storm`).
+fn route_namespaced_tags(meta: &mut Metadata) {
+    let mut kept = Vec::new();
+    for tag in std::mem::take(&mut meta.tags) {
+        let Some((namespace, value)) = tag.split_once(':') else {
+            kept.push(tag);
+            continue;
+        };
+        let value = value.trim();
+        let named = value.split('/').map(slug_name).collect::<Vec<_>>().join("/");
+        let target = match namespace.trim().to_lowercase().as_str() {
+            "c" | "char" | "character" => &mut meta.characters,
+            "f" | "fandom" => &mut meta.fandoms,
+            "p" | "pairing" | "ship" | "relationship" => &mut meta.relationships,
+            "w" | "warning" => &mut meta.warnings,
+            "s" | "series" => {
+                if meta.series.is_none() && !value.is_empty() {
+                    meta.series = Some((slug_name(value), None));
+                }
+                continue;
+            }
+            "g" | "genre" | "t" | "tag" | "trope" => &mut kept,
+            _ => {
+                kept.push(tag);
+                continue;
+            }
+        };
+        if !value.is_empty() && !target.iter().any(|t| t.eq_ignore_ascii_case(&named)) {
+            target.push(named);
+        }
+    }
+    meta.tags = kept;
+}
+
 /// Reads a metadata file (`metadata.yaml`, `metadata.json`).
 ///
 /// A JSON file is a work's metadata only when its name says so (`metadata.json`,
@@ -169,13 +220,8 @@ pub fn read_metadata_file(path: &str, bytes: &[u8]) -> Result<Metadata, String> 
     if bytes.len() > MAX_METADATA_BYTES {
         return Err(format!("{} bytes is too large for a metadata file", bytes.len()));
     }
-    let lower = crate::file_stem(path).to_lowercase();
     let json = path.to_lowercase().ends_with(".json");
-    if json
-        && !["metadata", "meta", "info", "story", "work"]
-            .iter()
-            .any(|n| lower == *n || lower.ends_with(&format!("_{n}")) || lower.ends_with(&format!("-{n}")))
-    {
+    if json && !is_metadata_name(path) {
         return Err("a JSON file that is not named as a work's metadata (metadata.json)".into());
     }
     let decoded = ficarchive_decode::decode(bytes, false).map_err(|e| e.to_string())?;
@@ -184,6 +230,15 @@ pub fn read_metadata_file(path: &str, bytes: &[u8]) -> Result<Metadata, String> 
         return Err("the JSON states no title, author or chapter files".into());
     }
     Ok(meta)
+}
+
+/// Whether a JSON file's name says it is a work's metadata: `metadata.json`, `meta.json`,
+/// `info.json`, `story.json`, `work.json`, or a name ending in one of them (`story-info.json`).
+pub fn is_metadata_name(path: &str) -> bool {
+    let stem = crate::file_stem(path).to_lowercase();
+    ["metadata", "meta", "info", "story", "work"]
+        .iter()
+        .any(|n| stem == *n || stem.ends_with(&format!("_{n}")) || stem.ends_with(&format!("-{n}")))
 }
 
 /// Reads metadata text in one of the three syntaxes.
@@ -364,7 +419,7 @@ fn read_tree(map: &yaml_rust2::yaml::Hash) -> Metadata {
         })
         .take(32)
         .collect();
-    Metadata {
+    let mut meta = Metadata {
         title: first_scalar(&["title"]),
         authors: first_list(&["author", "authors", "creator", "creators"]),
         summary: first_scalar(&["abstract", "summary", "description"]),
@@ -390,7 +445,23 @@ fn read_tree(map: &yaml_rust2::yaml::Hash) -> Metadata {
         chapter_title: first_scalar(&["chapter_title"]),
         chapter_files,
         other,
+    };
+    route_namespaced_tags(&mut meta);
+    // `pairing: gen` names no relationship: it is the Gen category.
+    let (general, pairings) = crate::draft::split_pairings(&std::mem::take(&mut meta.relationships).join(", "));
+    meta.relationships = pairings;
+    if general && !meta.categories.iter().any(|c| c.eq_ignore_ascii_case("gen")) {
+        meta.categories.push("Gen".into());
     }
+    // A series named by its slug (`series: ars_draconis`).
+    if let Some((name, _)) = &mut meta.series
+        && !name.contains(' ')
+        && name.contains(['_', '-'])
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        *name = slug_name(name);
+    }
+    meta
 }
 
 #[cfg(test)]
@@ -422,6 +493,18 @@ mod tests {
         assert_eq!(m.complete, Some(false));
         assert_eq!(m.chapter_files, vec![("ch2.html".to_string(), Some("Dusk".to_string())), ("ch1.html".to_string(), None)]);
         assert!(read_metadata_file("w/package.json", br#"{"title": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn namespaced_tags_go_to_their_fields() {
+        let y =
+            "title: Proposal\ntags:\n  - c:lix-storm\n  - f:btvs\n  - p:randall/lix\n  - genre:angst\n  - proposal\n  - s:ars_draconis\n";
+        let m = read_metadata_text(Syntax::Yaml, y).unwrap();
+        assert_eq!(m.characters, vec!["Lix Storm"]);
+        assert_eq!(m.fandoms, vec!["btvs"]);
+        assert_eq!(m.relationships, vec!["randall/lix"]);
+        assert_eq!(m.tags, vec!["angst", "proposal"]);
+        assert_eq!(m.series, Some(("Ars Draconis".into(), None)));
     }
 
     #[test]

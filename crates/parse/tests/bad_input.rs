@@ -96,3 +96,16 @@ fn a_digest_of_ten_thousand_posts_parses_in_linear_time() {
     assert_eq!(outcome.works[9_999].title.as_deref(), Some("Drabble 10000"));
     assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
 }
+
+#[test]
+fn a_sidecar_that_is_not_valid_json_is_reported_and_its_chapters_still_read() {
+    let chapter = b"The lights came back on the second night.".as_slice();
+    let outcome = ficarchive_parse::parse_inputs(&[
+        ficarchive_parse::Input::new("tide/metadata.json", b"{\"title\": \"Tide\", \"chapters\": [\"one.txt\",}"),
+        ficarchive_parse::Input::new("tide/one.txt", chapter),
+    ]);
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert!(outcome.errors[0].1.to_string().contains("metadata"), "{}", outcome.errors[0].1);
+    assert_eq!(outcome.works.len(), 1);
+    assert!(outcome.works[0].chapters[0].body.plain_text().contains("second night"));
+}
