@@ -284,8 +284,28 @@ pub struct Subject {
     pub total: Option<Option<u32>>,
     /// `Re:`: a reply (a comment, or a part posted as a follow-up).
     pub reply: bool,
-    /// Bracketed words that are neither a rating nor a part marker (list tags, fandoms).
+    /// Bracketed words that are neither a rating nor a part marker (list tags, fandoms,
+    /// classification codes such as `MSR`).
     pub other: Vec<String>,
+    /// A pairing in brackets (`[Mulder/Scully]`).
+    pub pairing: Option<String>,
+    /// `Title by Author` in the subject.
+    pub author: Option<String>,
+}
+
+/// Bracketed words that are a posting's kind, not a tag: `[FIC]`, `[NEW]`.
+fn is_kind_tag(tag: &str) -> bool {
+    matches!(tag.to_lowercase().as_str(), "fic" | "new" | "new fic" | "repost" | "wip" | "fanfic" | "story" | "new story" | "ann" | "part")
+}
+
+/// A bracketed aside that classifies the story rather than naming it: a pairing (`M/S`),
+/// a comma list (`MSR, angst`), or a short code in capitals (`MSR`, `AU`, `X-over`).
+fn is_classification(inner: &str) -> bool {
+    let letters: Vec<char> = inner.chars().filter(|c| c.is_alphabetic()).collect();
+    let code = !letters.is_empty()
+        && inner.chars().count() <= 12
+        && letters.iter().all(|c| c.is_uppercase() || *c == 'o' || *c == 'v' || *c == 'e' || *c == 'r');
+    inner.contains('/') || inner.contains(',') || code && letters.iter().filter(|c| c.is_uppercase()).count() >= 2
 }
 
 static SUBJECT_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -310,7 +330,7 @@ pub fn read_subject(value: &str) -> Subject {
             && end + 1 < t.len()
         {
             let tag = t[1..end].trim().to_string();
-            if !read_bracket(&tag, &mut s) && !tag.is_empty() {
+            if !read_bracket(&tag, &mut s) && !tag.is_empty() && !is_kind_tag(&tag) {
                 s.other.push(tag);
             }
             t = t[end + 1..].trim_start().to_string();
@@ -323,15 +343,28 @@ pub fn read_subject(value: &str) -> Subject {
         s.total = total;
         t = rest;
     }
-    // Bracketed groups anywhere else: ratings, part markers, other asides.
+    // Bracketed groups anywhere else: ratings, part markers; and, after the title,
+    // classifications (`(MSR)`, `[Mulder/Scully]`). A bracket inside the title stays.
+    let groups: Vec<(usize, usize, String)> =
+        BRACKETED.captures_iter(&t).filter_map(|m| m.get(0).map(|w| (w.start(), w.end(), m[1].trim().to_string()))).collect();
     let mut kept = String::new();
     let mut last = 0;
-    for m in BRACKETED.captures_iter(&t) {
-        let whole = m.get(0).expect("group 0");
-        let inner = m[1].trim();
-        if read_bracket(inner, &mut s) {
-            kept.push_str(&t[last..whole.start()]);
-            last = whole.end();
+    for (k, (start, end, inner)) in groups.iter().enumerate() {
+        // Trailing: nothing but other groups and part markers follow it.
+        let trailing = groups[k + 1..].iter().fold(t[*end..].to_string(), |rest, g| rest.replace(&t[g.0..g.1], "")).trim().is_empty()
+            || story::part_marker(t[*end..].trim()).is_some_and(|(rest, ..)| rest.is_empty());
+        let read = read_bracket(inner, &mut s);
+        let classification = !read && trailing && is_classification(inner);
+        if read || classification {
+            if classification {
+                if inner.contains('/') && !inner.contains(',') && s.pairing.is_none() {
+                    s.pairing = Some(inner.clone());
+                } else {
+                    s.other.push(inner.clone());
+                }
+            }
+            kept.push_str(&t[last..*start]);
+            last = *end;
         }
     }
     kept.push_str(&t[last..]);
@@ -345,7 +378,12 @@ pub fn read_subject(value: &str) -> Subject {
     }
     let t = t.trim().trim_end_matches([',', '-', '–', ':', ';']).trim();
     let t = t.trim_matches(|c| matches!(c, '"' | '“' | '”')).trim();
-    if !t.is_empty() {
+    // `Title by Author`.
+    let by = story::read_title_line(t);
+    if let (Some(title), Some(author)) = (by.title, by.author) {
+        s.title = Some(title);
+        s.author = Some(author);
+    } else if !t.is_empty() {
         s.title = Some(t.to_string());
     }
     s
@@ -436,6 +474,14 @@ pub fn read_post(post: &Post<'_>, draft: &mut Draft) {
     }
     if let Some(r) = &subject.rating {
         draft.set_rating(r);
+    }
+    if let Some(p) = &subject.pairing
+        && draft.work.relationships.is_empty()
+    {
+        draft.work.relationships = vec![p.clone()];
+    }
+    if let Some(a) = &subject.author {
+        draft.offer_authors(a, "the subject line");
     }
     draft.apply_part(subject.part, subject.total);
     if !subject.other.is_empty() {
@@ -693,6 +739,17 @@ mod tests {
         let s = read_subject("[XF-Fic] REPOST: Lanterns 1/? (NC-17)");
         assert_eq!((s.title.as_deref(), s.part, s.total, s.rating.as_deref()), (Some("Lanterns"), Some(1), Some(None), Some("NC-17")));
         assert_eq!(s.other, vec!["XF-Fic".to_string()]);
+        let s = read_subject("NEW: Eclipse 1/3 (MSR)");
+        assert_eq!((s.title.as_deref(), s.part, s.total), (Some("Eclipse"), Some(1), Some(Some(3))));
+        assert_eq!(s.other, vec!["MSR".to_string()]);
+        let s = read_subject("[FIC] Eclipse [2/3] [PG-13] [Mulder/Scully]");
+        assert_eq!(
+            (s.title.as_deref(), s.part, s.rating.as_deref(), s.pairing.as_deref()),
+            (Some("Eclipse"), Some(2), Some("PG-13"), Some("Mulder/Scully"))
+        );
+        assert!(s.other.is_empty(), "{:?}", s.other);
+        let s = read_subject("Eclipse (1/3) by Jo Quill");
+        assert_eq!((s.title.as_deref(), s.author.as_deref(), s.part), (Some("Eclipse"), Some("Jo Quill"), Some(1)));
         let s = read_subject("Elizabeth (1 of 1)");
         assert_eq!((s.title.as_deref(), s.part, s.total), (Some("Elizabeth"), Some(1), Some(Some(1))));
         // A bracket that is part of the title stays.
