@@ -108,9 +108,21 @@ pub fn detect_format(path: &str, bytes: &[u8]) -> Format {
         "html" | "htm" | "xhtml" | "shtml" | "php" | "asp" | "aspx" => return Format::Html,
         "md" | "markdown" | "mdown" => return Format::Markdown,
         "yaml" | "yml" | "json" => return Format::Metadata,
+        // Mail and news (a saved web page in MHTML is a MIME message too).
+        "eml" | "mbox" | "mht" | "mhtml" | "msg" => return Format::Text,
         _ => {}
     }
-    if looks_like_html(bytes) { Format::Html } else { Format::Text }
+    if looks_like_mail(bytes) || !looks_like_html(bytes) { Format::Text } else { Format::Html }
+}
+
+/// A file that opens with a mail or news header line, whatever markup its body holds.
+fn looks_like_mail(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(256)];
+    let text = String::from_utf8_lossy(head);
+    let first = text.trim_start().lines().next().unwrap_or("").to_ascii_lowercase();
+    ["from ", "from:", "subject:", "mime-version:", "path:", "newsgroups:", "received:", "return-path:", "message-id:", "article "]
+        .iter()
+        .any(|p| first.starts_with(p))
 }
 
 /// A `.txt` that is really a saved page: it opens with a doctype or `<html>`, or is dense with
@@ -185,6 +197,16 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
     }
     if format == Format::Text {
         let posts = mail::read_posts(&decoded.text);
+        // A web page saved as MHTML is a MIME message holding the page: read the page.
+        if let [post] = posts.as_slice()
+            && let Some(page) = mime::saved_web_page(post.header("content-type"), post.header("snapshot-content-location"), post.body)
+        {
+            let mut draft = Draft::new();
+            draft.work.diagnostics.extend(decoded.diagnostics.iter().cloned());
+            draft.work.diagnostics.extend(page.diagnostics);
+            let layout = html::extract(&page.text, &mut draft);
+            return Ok(vec![stamp(draft.finish(file_stem(path)), &format!("mhtml-{layout}"), decoded.encoding)]);
+        }
         if !posts.is_empty() {
             let layout = if posts.iter().any(|p| p.header("newsgroups").is_some() || p.header("path").is_some()) {
                 "news-post"

@@ -100,6 +100,7 @@ const TRANSPORT: &[&str] = &[
 
 /// Headers whose presence alone says "this is mail or news", not a story's header block.
 const STRONG: &[&str] = &[
+    "snapshot-content-location",
     "path",
     "newsgroups",
     "message-id",
@@ -168,7 +169,9 @@ fn header_block<'a>(lines: &[&'a str], at: usize) -> Option<(Vec<(&'a str, Strin
         .iter()
         .filter(|n| TRANSPORT.contains(&n.as_str()) || n.starts_with("x-") || matches!(n.as_str(), "from" | "subject" | "date"))
         .count();
-    let plain_mail = has("from") && has("subject") && has("date") && mailish * 3 >= names.len() * 2;
+    // From, Subject and Date, mostly mail headers; or From and Subject with nothing but mail
+    // headers beside them.
+    let plain_mail = has("from") && has("subject") && (has("date") && mailish * 3 >= names.len() * 2 || mailish == names.len());
     if !(envelope || strong || plain_mail) {
         return None;
     }

@@ -73,6 +73,32 @@ fn entity_text(content_type: &str, encoding: Option<&str>, body: &str, depth: us
     if kind == "text/html" { Some(html_to_text(&text)) } else { Some(text) }
 }
 
+/// A web page saved as MHTML (`.mht`, `.mhtml`: "Save page as single file"): a MIME message
+/// whose `multipart/related` body holds the page's HTML with its styles and images. The
+/// page's HTML, decoded; `None` when the message is not a saved page.
+pub fn saved_web_page(content_type: Option<&str>, snapshot_location: Option<&str>, body: &str) -> Option<Text> {
+    let content_type = content_type?;
+    let kind = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let page_type = parameter(content_type, "type").unwrap_or_default().to_ascii_lowercase();
+    if kind != "multipart/related" || !(page_type == "text/html" || snapshot_location.is_some()) {
+        return None;
+    }
+    let boundary = parameter(content_type, "boundary")?;
+    let mut diagnostics = Vec::new();
+    for (headers, part_body) in split_parts(body, &boundary) {
+        let part_type = header(&headers, "content-type").unwrap_or("");
+        if part_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/html") {
+            let html = decode_part(part_type, header(&headers, "content-transfer-encoding"), part_body, &mut diagnostics);
+            diagnostics.push(format!(
+                "a web page saved as one file (MHTML){}",
+                snapshot_location.map(|l| format!(" from {l}")).unwrap_or_default()
+            ));
+            return Some(Text { text: html, diagnostics });
+        }
+    }
+    None
+}
+
 fn html_to_text(page: &str) -> String {
     let doc = scraper::Html::parse_document(page);
     let root = crate::html::first(&doc, &crate::html::sel("body")).unwrap_or_else(|| doc.root_element());

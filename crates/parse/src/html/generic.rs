@@ -192,9 +192,10 @@ impl Weights {
         if !FURNITURE_CANDIDATES.contains(&el.name()) {
             return false;
         }
+        // `wm-ipp`: the Wayback Machine's toolbar in an archived copy.
         let named = el.id().into_iter().chain(el.classes()).any(|name| {
             let name = name.to_ascii_lowercase();
-            name.split(['-', '_']).any(|word| FURNITURE_NAMES.contains(&word))
+            name.starts_with("wm-ipp") || name.split(['-', '_']).any(|word| FURNITURE_NAMES.contains(&word))
         });
         let (text, linked) = self.of(e);
         // The by-line test reads the element's text: only for the few that are otherwise
