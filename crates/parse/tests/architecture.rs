@@ -43,13 +43,8 @@ fn the_code_map_names_every_module_of_the_parser() {
 fn every_parser_file_the_code_map_names_exists() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let section = parse_section();
-    let named: Vec<&str> = section
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .flat_map(|quoted| quoted.split([',', ' ']))
-        .filter(|t| t.ends_with(".rs"))
-        .collect();
+    let named: Vec<&str> =
+        section.split('`').skip(1).step_by(2).flat_map(|quoted| quoted.split([',', ' '])).filter(|t| t.ends_with(".rs")).collect();
     assert!(!named.is_empty(), "the section names no files");
     let absent: Vec<&&str> = named.iter().filter(|f| !src.join(f).exists()).collect();
     assert!(absent.is_empty(), "ARCHITECTURE.md names parser files that do not exist: {absent:?}");

@@ -105,6 +105,9 @@ fn weigh(root: ElementRef<'_>) -> Weights {
     let mut block_parents: HashMap<NodeId, (Option<NodeId>, Option<NodeId>)> = HashMap::new();
     let mut skip_depth = 0usize;
     let mut link_depth = 0usize;
+    // Inside a block named as comments, navigation or a footer, prose does not make a story
+    // container (a long comment thread under a journal entry).
+    let mut furniture_depth = 0usize;
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
@@ -113,6 +116,9 @@ fn weigh(root: ElementRef<'_>) -> Weights {
                 }
                 Node::Element(e) => {
                     open.push((node.id(), 0, 0));
+                    if furniture_depth > 0 || is_named_furniture(e) {
+                        furniture_depth += 1;
+                    }
                     if e.name() == "a" && e.attr("href").is_some() {
                         link_depth += 1;
                     }
@@ -153,6 +159,8 @@ fn weigh(root: ElementRef<'_>) -> Weights {
                 if e.name() == "a" && e.attr("href").is_some() {
                     link_depth = link_depth.saturating_sub(1);
                 }
+                let in_furniture = furniture_depth > 0;
+                furniture_depth = furniture_depth.saturating_sub(1);
                 if let Some((id, text, linked)) = open.pop() {
                     w.text.insert(id, (text, linked));
                     if let Some(parent) = open.last_mut() {
@@ -163,7 +171,7 @@ fn weigh(root: ElementRef<'_>) -> Weights {
                 if blocks.last().is_some_and(|b| b.0 == node.id()) {
                     let (id, own, is_paragraph) = blocks.pop().expect("checked");
                     // Short bits of text (labels, menu words) say nothing about prose.
-                    if own >= 40 {
+                    if own >= 40 && !in_furniture {
                         let (around, above) = block_parents.get(&id).copied().unwrap_or((None, None));
                         let holder = if is_paragraph { around } else { Some(id) };
                         let upper = if is_paragraph { above } else { around };
@@ -192,16 +200,21 @@ impl Weights {
         if !FURNITURE_CANDIDATES.contains(&el.name()) {
             return false;
         }
-        // `wm-ipp`: the Wayback Machine's toolbar in an archived copy.
-        let named = el.id().into_iter().chain(el.classes()).any(|name| {
-            let name = name.to_ascii_lowercase();
-            name.starts_with("wm-ipp") || name.split(['-', '_']).any(|word| FURNITURE_NAMES.contains(&word))
-        });
+        let named = is_named_furniture(el);
         let (text, linked) = self.of(e);
         // The by-line test reads the element's text: only for the few that are otherwise
         // furniture, and short.
         (named && text < 2000 || text > 0 && text < 600 && linked * 2 >= text) && !is_by_line(e)
     }
+}
+
+/// An element whose id or class names it as furniture (`nav`, `comments`, `footer`...);
+/// `wm-ipp` is the Wayback Machine's toolbar in an archived copy.
+fn is_named_furniture(el: &scraper::node::Element) -> bool {
+    el.id().into_iter().chain(el.classes()).any(|name| {
+        let name = name.to_ascii_lowercase();
+        name.starts_with("wm-ipp") || name.split(['-', '_']).any(|word| FURNITURE_NAMES.contains(&word))
+    })
 }
 
 static BY_LINE: LazyLock<Regex> =
@@ -372,17 +385,29 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
     });
     if let Some(h) = heading {
         draft.offer_title(&h, "the page's heading");
-    } else if let Some(page) = page_title(doc) {
+    } else if let Some((page, which)) =
+        meta_content(doc, "og:title").map(|t| (t, "og:title")).or_else(|| page_title(doc).map(|t| (t, "<title>")))
+    {
         match &draft.work.title {
             None => {
                 if let Some(t) = title_from_page_title(&page, &sites) {
                     draft.offer_title(&t, "the page's <title>");
-                    draft.work.diagnostics.push("title taken from the page's <title>".into());
+                    draft.work.diagnostics.push(format!("title taken from the page's {which}"));
                 }
             }
             // A <title> that holds the title among the site's words agrees.
             Some(current) if page_title_segments(&page).iter().any(|s| crate::draft::same_name(s, current)) => {}
             Some(_) => draft.offer_title(&page, "the page's <title>"),
+        }
+    }
+    // The author, when the text named none: the page's `author` meta, a link marked as the
+    // author's, a journal's user name (LiveJournal, Dreamwidth).
+    if draft.work.authors.is_empty() {
+        let marked = meta_content(doc, "author").or_else(|| {
+            doc.select(&sel("a[rel=author], .byline a, .author a, span.ljuser b, span.ljuser a")).map(text_of).find(|t| !t.is_empty())
+        });
+        if let Some(a) = marked.filter(|a| a.chars().count() <= 80 && !sites.iter().any(|s| s.eq_ignore_ascii_case(a))) {
+            draft.offer_authors(&a, "the page's author mark-up");
         }
     }
     // A page's description is the story's summary, unless it describes the site.
