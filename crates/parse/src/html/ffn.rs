@@ -103,7 +103,7 @@ pub fn extract(doc: &Html, raw: &str, draft: &mut Draft) -> &'static str {
     }
     // The mobile site: `<div align=center><b>Title</b> by <a href=/u/..>Author</a></div>`.
     if draft.work.title.is_none()
-        && let Some(b) = doc.select(&sel("div[align=center] > b, #top b")).next()
+        && let Some(b) = doc.select(&sel("div[align=center] > b")).next()
     {
         draft.set_title(&text_of(b));
     }

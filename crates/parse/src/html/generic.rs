@@ -296,7 +296,11 @@ fn chapter_select(doc: &Html) -> Option<(Vec<(u32, Option<String>)>, Option<u32>
 /// Names the site goes by: `og:site_name`, `application-name`, the logo's alt text.
 fn site_names(doc: &Html) -> Vec<String> {
     let mut names: Vec<String> = ["og:site_name", "application-name"].iter().filter_map(|n| meta_content(doc, n)).collect();
-    for img in doc.select(&sel("a[href='/'] img[alt], img[class*=logo][alt], img[id*=logo][alt], #logo img[alt], .logo img[alt]")) {
+    // The logo: an image marked as one, or the first image of a link home or of a logo block
+    // (containers first: a descendant selector over a deeply nested page is quadratic).
+    let marks = sel("img[class*=logo][alt], img[id*=logo][alt], a[href='/'], #logo, .logo");
+    let logos = doc.select(&marks).filter_map(|e| if e.value().name() == "img" { Some(e) } else { super::first_in(e, &sel("img[alt]")) });
+    for img in logos.take(8) {
         if let Some(alt) = img.value().attr("alt").map(crate::lines::clean_text).filter(|a| !a.is_empty()) {
             names.push(alt);
         }
@@ -403,8 +407,13 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
     // The author, when the text named none: the page's `author` meta, a link marked as the
     // author's, a journal's user name (LiveJournal, Dreamwidth).
     if draft.work.authors.is_empty() {
+        // Containers first, then a link inside: a descendant selector run over a whole page
+        // checks every ancestor of every link, which a deeply nested page makes quadratic.
         let marked = meta_content(doc, "author").or_else(|| {
-            doc.select(&sel("a[rel=author], .byline a, .author a, span.ljuser b, span.ljuser a")).map(text_of).find(|t| !t.is_empty())
+            doc.select(&sel("a[rel=author], .byline, .author, span.ljuser"))
+                .filter_map(|e| if e.value().name() == "a" { Some(e) } else { super::first_in(e, &sel("a, b")) })
+                .map(text_of)
+                .find(|t| !t.is_empty())
         });
         if let Some(a) = marked.filter(|a| a.chars().count() <= 80 && !sites.iter().any(|s| s.eq_ignore_ascii_case(a))) {
             draft.offer_authors(&a, "the page's author mark-up");
