@@ -218,8 +218,11 @@ fn is_space(c: char) -> bool {
 /// paragraphs are marked by indenting their first line rather than by blank lines (old
 /// typewritten and mailing-list texts), an indented line starts a paragraph.
 pub fn from_plain_text(text: &str) -> Vec<Line> {
-    let indents = paragraphs_by_indent(text);
     let mut lines = Vec::new();
+    // Which lines are indented, and the counts that decide whether indentation marks
+    // paragraphs (see `paragraphs_by_indent`), gathered in the one pass.
+    let mut indented_lines: Vec<bool> = Vec::new();
+    let mut blocks = 0usize;
     let mut para_start = true;
     for raw in text.split('\n') {
         let decoded;
@@ -233,8 +236,16 @@ pub fn from_plain_text(text: &str) -> Vec<Line> {
             para_start = true;
             continue;
         }
-        lines.push(Line::plain(raw, para_start || indents && is_indented(raw)));
+        blocks += usize::from(para_start);
+        indented_lines.push(is_indented(raw));
+        lines.push(Line::plain(raw, para_start));
         para_start = false;
+    }
+    let indented = indented_lines.iter().filter(|i| **i).count();
+    if paragraphs_by_indent(lines.len(), indented, blocks) {
+        for (line, indented) in lines.iter_mut().zip(indented_lines) {
+            line.para_start |= indented;
+        }
     }
     lines
 }
@@ -246,20 +257,7 @@ fn is_indented(raw: &str) -> bool {
 /// Whether a text marks paragraphs by indentation: at least ten lines, runs of eight lines or
 /// more between blank lines on average, and between one line in twenty and four in five
 /// indented (all indented is a quoted or centred text, not paragraphs).
-fn paragraphs_by_indent(text: &str) -> bool {
-    let (mut lines, mut indented, mut blocks, mut in_block) = (0usize, 0usize, 0usize, false);
-    for raw in text.split('\n') {
-        if raw.trim_matches(is_space).is_empty() {
-            in_block = false;
-            continue;
-        }
-        if !in_block {
-            blocks += 1;
-            in_block = true;
-        }
-        lines += 1;
-        indented += usize::from(is_indented(raw));
-    }
+fn paragraphs_by_indent(lines: usize, indented: usize, blocks: usize) -> bool {
     lines >= 10 && lines >= blocks * 8 && indented * 20 >= lines && indented * 5 <= lines * 4
 }
 

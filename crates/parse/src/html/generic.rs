@@ -17,7 +17,7 @@
 //!
 //! Architecture invariant: two walks of the tree (weights, then lines), no recursion.
 
-use super::{element_lines_where, first, meta_content, page_title, sel, text_of};
+use super::{element_lines_where, first, sel, text_of};
 use crate::draft::Draft;
 use crate::lines::Line;
 use crate::story::{self, ChapterParts};
@@ -26,6 +26,28 @@ use ego_tree::iter::Edge;
 use regex::Regex;
 use scraper::{ElementRef, Html, Node};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Node ids are small distinct integers: a multiply spreads them well enough, and SipHash
+/// cost more than the walk that fills these maps.
+#[derive(Default)]
+struct NodeHasher(u64);
+
+impl Hasher for NodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type NodeMap<V> = HashMap<NodeId, V, BuildHasherDefault<NodeHasher>>;
 use std::sync::LazyLock;
 
 /// Elements whose own text makes them candidates for the story container.
@@ -85,8 +107,8 @@ fn is_named_container(e: &scraper::node::Element) -> bool {
 /// links, and each block's score as a story container.
 #[derive(Default)]
 struct Weights {
-    text: HashMap<NodeId, (usize, usize)>,
-    score: HashMap<NodeId, usize>,
+    text: NodeMap<(usize, usize)>,
+    score: NodeMap<usize>,
     /// Visible text of the whole page, and of each named container.
     total: usize,
     named: Vec<NodeId>,
@@ -102,7 +124,7 @@ fn weigh(root: ElementRef<'_>) -> Weights {
     // around it, the one around that).
     let mut open: Vec<(NodeId, usize, usize)> = Vec::new();
     let mut blocks: Vec<(NodeId, usize, bool)> = Vec::new();
-    let mut block_parents: HashMap<NodeId, (Option<NodeId>, Option<NodeId>)> = HashMap::new();
+    let mut block_parents: NodeMap<(Option<NodeId>, Option<NodeId>)> = NodeMap::default();
     let mut skip_depth = 0usize;
     let mut link_depth = 0usize;
     // Inside a block named as comments, navigation or a footer, prose does not make a story
@@ -211,9 +233,10 @@ impl Weights {
 /// An element whose id or class names it as furniture (`nav`, `comments`, `footer`...);
 /// `wm-ipp` is the Wayback Machine's toolbar in an archived copy.
 fn is_named_furniture(el: &scraper::node::Element) -> bool {
+    // Runs on every element of a generic page: no allocation.
     el.id().into_iter().chain(el.classes()).any(|name| {
-        let name = name.to_ascii_lowercase();
-        name.starts_with("wm-ipp") || name.split(['-', '_']).any(|word| FURNITURE_NAMES.contains(&word))
+        name.as_bytes().get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"wm-ipp"))
+            || name.split(['-', '_']).any(|word| FURNITURE_NAMES.iter().any(|f| f.eq_ignore_ascii_case(word)))
     })
 }
 
@@ -267,14 +290,93 @@ fn lines_above(container: ElementRef<'_>, w: &Weights) -> Vec<Line> {
 static CHAPTER_OPTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^(?:chapter|ch\.?|part)?\s*(?P<n>\d{1,4})\s*(?:[.:)\-–]\s*(?P<title>.*))?$").expect("literal regex"));
 
+/// What the page says about itself outside the story container, gathered in one walk of
+/// the page (each `doc.select` is a walk of its own, and they added up to a fifth of the
+/// generic reader's time).
+#[derive(Default)]
+struct PageFacts<'a> {
+    /// `<meta>` values by lower-cased name or property (`og:title`, `author`, ...).
+    metas: Vec<(String, String)>,
+    title: Option<String>,
+    headings: Vec<ElementRef<'a>>,
+    selects: Vec<ElementRef<'a>>,
+    /// Images marked as a logo, links home, logo blocks.
+    logo_marks: Vec<ElementRef<'a>>,
+    /// `rel=author` links, by-line and author blocks, journal user names.
+    author_marks: Vec<ElementRef<'a>>,
+}
+
+impl<'a> PageFacts<'a> {
+    fn gather(doc: &'a Html) -> PageFacts<'a> {
+        let mut facts = PageFacts::default();
+        for node in doc.tree.nodes() {
+            let Some(e) = ElementRef::wrap(node) else { continue };
+            let el = e.value();
+            let has_class = |c: &str| el.classes().any(|x| x.eq_ignore_ascii_case(c));
+            match el.name() {
+                "meta" => {
+                    if let (Some(key), Some(content)) = (el.attr("name").or(el.attr("property")), el.attr("content")) {
+                        let content = crate::lines::clean_text(content);
+                        if !content.is_empty() && facts.metas.len() < 64 {
+                            facts.metas.push((key.to_ascii_lowercase(), content));
+                        }
+                    }
+                }
+                "title" if facts.title.is_none() => facts.title = Some(text_of(e)).filter(|t| !t.is_empty()),
+                "h1" | "h2" => facts.headings.push(e),
+                "select" => facts.selects.push(e),
+                "img" => {
+                    let marked = el.attr("class").into_iter().chain(el.attr("id")).any(|v| v.to_ascii_lowercase().contains("logo"));
+                    if marked && el.attr("alt").is_some() {
+                        facts.logo_marks.push(e);
+                    }
+                }
+                "a" if el.attr("rel").is_some_and(|r| r.eq_ignore_ascii_case("author")) => facts.author_marks.push(e),
+                "a" if el.attr("href") == Some("/") => facts.logo_marks.push(e),
+                "span" if has_class("ljuser") => facts.author_marks.push(e),
+                _ if has_class("byline") || has_class("author") => facts.author_marks.push(e),
+                _ if el.id() == Some("logo") || has_class("logo") => facts.logo_marks.push(e),
+                _ => {}
+            }
+        }
+        facts
+    }
+
+    fn meta(&self, key: &str) -> Option<&str> {
+        self.metas.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Names the site goes by: `og:site_name`, `application-name`, the logo's alt text.
+    fn site_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = ["og:site_name", "application-name"].iter().filter_map(|n| self.meta(n)).map(str::to_string).collect();
+        let img = sel("img[alt]");
+        let logos = self.logo_marks.iter().filter_map(|e| if e.value().name() == "img" { Some(*e) } else { super::first_in(*e, &img) });
+        for img in logos.take(8) {
+            if let Some(alt) = img.value().attr("alt").map(crate::lines::clean_text).filter(|a| !a.is_empty()) {
+                names.push(alt);
+            }
+        }
+        names
+    }
+
+    /// The author the page's mark-up names: the first link or bold name inside an author
+    /// mark.
+    fn marked_author(&self) -> Option<String> {
+        let inner = sel("a, b");
+        self.author_marks
+            .iter()
+            .filter_map(|e| if e.value().name() == "a" { Some(*e) } else { super::first_in(*e, &inner) })
+            .map(text_of)
+            .find(|t| !t.is_empty())
+    }
+}
+
 /// A `<select>` of chapters: (every chapter's number and title, the selected one's number).
-fn chapter_select(doc: &Html) -> Option<(Vec<(u32, Option<String>)>, Option<u32>)> {
-    for select in doc.select(&sel("select")) {
-        let options: Vec<(String, bool)> = select
-            .select(&sel("option"))
-            .map(|o| (text_of(o), o.value().attr("selected").is_some()))
-            .filter(|(t, _)| !t.is_empty())
-            .collect();
+fn chapter_select(selects: &[ElementRef<'_>]) -> Option<(Vec<(u32, Option<String>)>, Option<u32>)> {
+    let option = sel("option");
+    for select in selects {
+        let options: Vec<(String, bool)> =
+            select.select(&option).map(|o| (text_of(o), o.value().attr("selected").is_some())).filter(|(t, _)| !t.is_empty()).collect();
         let chapters: Vec<(u32, Option<String>, bool)> = options
             .iter()
             .filter_map(|(text, selected)| {
@@ -291,21 +393,6 @@ fn chapter_select(doc: &Html) -> Option<(Vec<(u32, Option<String>)>, Option<u32>
         }
     }
     None
-}
-
-/// Names the site goes by: `og:site_name`, `application-name`, the logo's alt text.
-fn site_names(doc: &Html) -> Vec<String> {
-    let mut names: Vec<String> = ["og:site_name", "application-name"].iter().filter_map(|n| meta_content(doc, n)).collect();
-    // The logo: an image marked as one, or the first image of a link home or of a logo block
-    // (containers first: a descendant selector over a deeply nested page is quadratic).
-    let marks = sel("img[class*=logo][alt], img[id*=logo][alt], a[href='/'], #logo, .logo");
-    let logos = doc.select(&marks).filter_map(|e| if e.value().name() == "img" { Some(e) } else { super::first_in(e, &sel("img[alt]")) });
-    for img in logos.take(8) {
-        if let Some(alt) = img.value().attr("alt").map(crate::lines::clean_text).filter(|a| !a.is_empty()) {
-            names.push(alt);
-        }
-    }
-    names
 }
 
 static CHAPTER_SEGMENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -364,7 +451,8 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
     }
     let parts = story::parse(lines, &story::Options::default());
     let layout = if parts.header.is_some() { "html-header-block" } else { "html" };
-    match chapter_select(doc) {
+    let facts = PageFacts::gather(doc);
+    match chapter_select(&facts.selects) {
         Some((listed, selected)) if parts.chapters.len() == 1 => {
             let number = selected.unwrap_or(listed[0].0);
             let title = listed.iter().find(|(n, _)| *n == number).and_then(|(_, t)| t.clone());
@@ -383,14 +471,14 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
     }
     // The page's heading, then its <title>: each fills the title when the text named none,
     // and is a diagnostic when it names another.
-    let sites = site_names(doc);
-    let heading = doc.select(&sel("h1, h2")).filter(|h| !w.is_furniture(h)).map(text_of).find(|t| {
+    let sites = facts.site_names();
+    let heading = facts.headings.iter().filter(|h| !w.is_furniture(h)).map(|h| text_of(*h)).find(|t| {
         !t.is_empty() && t.chars().count() <= 150 && !sites.iter().any(|s| s.eq_ignore_ascii_case(t)) && !CHAPTER_SEGMENT.is_match(t)
     });
     if let Some(h) = heading {
         draft.offer_title(&h, "the page's heading");
     } else if let Some((page, which)) =
-        meta_content(doc, "og:title").map(|t| (t, "og:title")).or_else(|| page_title(doc).map(|t| (t, "<title>")))
+        facts.meta("og:title").map(|t| (t.to_string(), "og:title")).or_else(|| facts.title.clone().map(|t| (t, "<title>")))
     {
         match &draft.work.title {
             None => {
@@ -407,24 +495,17 @@ pub fn extract(doc: &Html, draft: &mut Draft) -> &'static str {
     // The author, when the text named none: the page's `author` meta, a link marked as the
     // author's, a journal's user name (LiveJournal, Dreamwidth).
     if draft.work.authors.is_empty() {
-        // Containers first, then a link inside: a descendant selector run over a whole page
-        // checks every ancestor of every link, which a deeply nested page makes quadratic.
-        let marked = meta_content(doc, "author").or_else(|| {
-            doc.select(&sel("a[rel=author], .byline, .author, span.ljuser"))
-                .filter_map(|e| if e.value().name() == "a" { Some(e) } else { super::first_in(e, &sel("a, b")) })
-                .map(text_of)
-                .find(|t| !t.is_empty())
-        });
+        let marked = facts.meta("author").map(str::to_string).or_else(|| facts.marked_author());
         if let Some(a) = marked.filter(|a| a.chars().count() <= 80 && !sites.iter().any(|s| s.eq_ignore_ascii_case(a))) {
             draft.offer_authors(&a, "the page's author mark-up");
         }
     }
     // A page's description is the story's summary, unless it describes the site.
     if draft.work.summary.is_none()
-        && let Some(d) = meta_content(doc, "description")
-        && !site_names(doc).iter().any(|site| d.to_lowercase().contains(&site.to_lowercase()))
+        && let Some(d) = facts.meta("description")
+        && !sites.iter().any(|site| d.to_lowercase().contains(&site.to_lowercase()))
     {
-        draft.set_summary(&d);
+        draft.set_summary(d);
     }
     layout
 }

@@ -174,6 +174,42 @@ fn heading_level(name: &str) -> Option<u8> {
     }
 }
 
+/// Whether an element's visible text (no script or style) has more than `limit` words;
+/// stops reading as soon as it has.
+pub fn more_words_than(el: ElementRef<'_>, limit: usize) -> bool {
+    let mut words = 0;
+    let mut skip_depth = 0usize;
+    let mut in_word = false;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) if skip_depth > 0 || matches!(e.name(), "script" | "style") => skip_depth += 1,
+                Node::Element(_) => in_word = false,
+                Node::Text(t) if skip_depth == 0 => {
+                    for c in t.chars() {
+                        if c.is_whitespace() {
+                            in_word = false;
+                        } else if !in_word {
+                            in_word = true;
+                            words += 1;
+                            if words > limit {
+                                return true;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if skip_depth > 0 && node.value().is_element() {
+                    skip_depth -= 1;
+                }
+            }
+        }
+    }
+    false
+}
+
 /// An element's visible text, whitespace collapsed (no script or style content).
 pub fn text_of(el: ElementRef<'_>) -> String {
     let mut out = String::new();
@@ -300,10 +336,12 @@ const ERROR_PHRASES: &[&str] = &[
 /// A sign-in gate (an interstitial) or an error page (not a story), from a short page's
 /// title, headings and text.
 fn not_a_story(doc: &Html, draft: &mut crate::draft::Draft) -> Option<&'static str> {
-    let body = first(doc, &sel("body")).map(text_of).unwrap_or_default();
-    if body.split_whitespace().count() > MAX_GATE_WORDS {
+    let body = first(doc, &sel("body"))?;
+    // Most pages are stories: stop counting at the bound rather than build their text.
+    if more_words_than(body, MAX_GATE_WORDS) {
         return None;
     }
+    let body = text_of(body);
     let title = page_title(doc).unwrap_or_default();
     let said = format!("{title} {body}").to_lowercase();
     // Error words are common in prose too ("access denied", "has been deleted"): they count
