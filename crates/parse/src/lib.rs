@@ -186,11 +186,8 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
     if matches!(format, Format::Text | Format::Html | Format::Metadata)
         && let Some(page) = wrapped::unwrap_page(&decoded.text)
     {
-        let mut draft = Draft::new();
-        draft.work.diagnostics.extend(decoded.diagnostics.iter().cloned());
-        draft.work.diagnostics.extend(page.diagnostics);
-        let layout = html::extract(&page.html, &mut draft);
-        return Ok(vec![stamp(draft.finish(file_stem(path)), &format!("wrapped-{layout}"), decoded.encoding)]);
+        let (work, layout) = held_page(&page.html, decoded.diagnostics.iter().cloned().chain(page.diagnostics), path);
+        return Ok(vec![stamp(work, &format!("wrapped-{layout}"), decoded.encoding)]);
     }
     if format == Format::Metadata {
         return Err(ParseError::Metadata("a data file that is neither a work's metadata nor a saved page".into()));
@@ -201,11 +198,8 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
         if let [post] = posts.as_slice()
             && let Some(page) = mime::saved_web_page(post.header("content-type"), post.header("snapshot-content-location"), post.body)
         {
-            let mut draft = Draft::new();
-            draft.work.diagnostics.extend(decoded.diagnostics.iter().cloned());
-            draft.work.diagnostics.extend(page.diagnostics);
-            let layout = html::extract(&page.text, &mut draft);
-            return Ok(vec![stamp(draft.finish(file_stem(path)), &format!("mhtml-{layout}"), decoded.encoding)]);
+            let (work, layout) = held_page(&page.text, decoded.diagnostics.iter().cloned().chain(page.diagnostics), path);
+            return Ok(vec![stamp(work, &format!("mhtml-{layout}"), decoded.encoding)]);
         }
         if !posts.is_empty() {
             let layout = if posts.iter().any(|p| p.header("newsgroups").is_some() || p.header("path").is_some()) {
@@ -269,6 +263,15 @@ fn parse_file_works(path: &str, bytes: &[u8], sha256: String) -> Result<Vec<Work
     };
     draft.work.diagnostics.splice(0..0, decoded.diagnostics);
     Ok(vec![stamp(draft.finish(file_stem(path)), layout, decoded.encoding)])
+}
+
+/// A web page held inside another file (a JSON document, a script, an MHTML message), read
+/// as the page it is, after the diagnostics of getting it out: (the work, the page's layout).
+fn held_page(html: &str, diagnostics: impl Iterator<Item = String>, path: &str) -> (Work, &'static str) {
+    let mut draft = Draft::new();
+    draft.work.diagnostics.extend(diagnostics);
+    let layout = html::extract(html, &mut draft);
+    (draft.finish(file_stem(path)), layout)
 }
 
 /// Front matter states the work's metadata: it wins over what the text suggested. A file

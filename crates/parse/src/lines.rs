@@ -250,6 +250,12 @@ pub fn from_plain_text(text: &str) -> Vec<Line> {
     lines
 }
 
+/// Words in some lines, as the pipeline's size thresholds count them (white-space
+/// separated; the word-count rule of the record is `ficarchive_model::words`).
+pub fn word_count(lines: &[Line]) -> usize {
+    lines.iter().map(|l| l.text.split_whitespace().count()).sum()
+}
+
 fn is_indented(raw: &str) -> bool {
     raw.starts_with('\t') || raw.starts_with("  ") || raw.starts_with('\u{3000}')
 }

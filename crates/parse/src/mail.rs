@@ -43,7 +43,7 @@ pub struct Post<'a> {
 impl Post<'_> {
     /// The first value of a header, by name, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        crate::mime::header(&self.headers, name).filter(|v| !v.is_empty())
     }
 
     /// A header's value with its encoded words decoded (`=?iso-8859-1?Q?Caf=E9?=`).
@@ -52,70 +52,67 @@ impl Post<'_> {
     }
 }
 
-/// Headers that mail and news software writes (and fan-fiction header blocks do not).
-const TRANSPORT: &[&str] = &[
-    "path",
-    "newsgroups",
-    "message-id",
-    "references",
-    "in-reply-to",
-    "xref",
-    "nntp-posting-host",
-    "nntp-posting-user",
-    "nntp-posting-date",
-    "received",
-    "return-path",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-    "followup-to",
-    "distribution",
-    "lines",
-    "sender",
-    "reply-to",
-    "organization",
-    "delivered-to",
-    "list-id",
-    "list-post",
-    "list-unsubscribe",
-    "mailing-list",
-    "precedence",
-    "errors-to",
-    "x-newsreader",
-    "x-mailer",
-    "user-agent",
-    "approved",
-    "article",
-    "to",
-    "cc",
-    "apparently-to",
-    "x-anonymously-to",
-    "x-mailing-list",
-    "x-original-to",
-    "x-sender",
-    "x-trace",
-    "x-complaints-to",
-    "status",
+/// How much a header's name says about its block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    /// Written by mail and news software: its presence alone says "mail or news", not a
+    /// story's header block.
+    Strong,
+    /// Mail and news write it, but a story's header could have it too.
+    Weak,
+}
+
+/// Headers that mail and news software writes, with what each says. `From`, `Subject`,
+/// `Date` and `X-` headers are read by rule in [`header_block`].
+const MAIL_HEADERS: &[(&str, Evidence)] = &[
+    ("snapshot-content-location", Evidence::Strong),
+    ("path", Evidence::Strong),
+    ("newsgroups", Evidence::Strong),
+    ("message-id", Evidence::Strong),
+    ("references", Evidence::Strong),
+    ("in-reply-to", Evidence::Strong),
+    ("xref", Evidence::Strong),
+    ("nntp-posting-host", Evidence::Strong),
+    ("received", Evidence::Strong),
+    ("return-path", Evidence::Strong),
+    ("mime-version", Evidence::Strong),
+    ("delivered-to", Evidence::Strong),
+    ("list-id", Evidence::Strong),
+    ("x-mailing-list", Evidence::Strong),
+    ("x-anonymously-to", Evidence::Strong),
+    ("nntp-posting-user", Evidence::Weak),
+    ("nntp-posting-date", Evidence::Weak),
+    ("content-type", Evidence::Weak),
+    ("content-transfer-encoding", Evidence::Weak),
+    ("followup-to", Evidence::Weak),
+    ("distribution", Evidence::Weak),
+    ("lines", Evidence::Weak),
+    ("sender", Evidence::Weak),
+    ("reply-to", Evidence::Weak),
+    ("organization", Evidence::Weak),
+    ("list-post", Evidence::Weak),
+    ("list-unsubscribe", Evidence::Weak),
+    ("mailing-list", Evidence::Weak),
+    ("precedence", Evidence::Weak),
+    ("errors-to", Evidence::Weak),
+    ("x-newsreader", Evidence::Weak),
+    ("x-mailer", Evidence::Weak),
+    ("user-agent", Evidence::Weak),
+    ("approved", Evidence::Weak),
+    ("article", Evidence::Weak),
+    ("to", Evidence::Weak),
+    ("cc", Evidence::Weak),
+    ("apparently-to", Evidence::Weak),
+    ("x-original-to", Evidence::Weak),
+    ("x-sender", Evidence::Weak),
+    ("x-trace", Evidence::Weak),
+    ("x-complaints-to", Evidence::Weak),
+    ("status", Evidence::Weak),
 ];
 
-/// Headers whose presence alone says "this is mail or news", not a story's header block.
-const STRONG: &[&str] = &[
-    "snapshot-content-location",
-    "path",
-    "newsgroups",
-    "message-id",
-    "references",
-    "in-reply-to",
-    "xref",
-    "nntp-posting-host",
-    "received",
-    "return-path",
-    "mime-version",
-    "delivered-to",
-    "list-id",
-    "x-mailing-list",
-    "x-anonymously-to",
-];
+fn evidence(name: &str) -> Option<Evidence> {
+    MAIL_HEADERS.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+}
 
 static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([!-9;-~]{1,60}):(?:[ \t]+(.*)|$)").expect("literal regex"));
 static ENVELOPE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^>?From \S+ .*\d").expect("literal regex"));
@@ -164,11 +161,9 @@ fn header_block<'a>(lines: &[&'a str], at: usize) -> Option<(Vec<(&'a str, Strin
     if !(has("from") || has("subject")) {
         return None;
     }
-    let strong = names.iter().any(|n| STRONG.contains(&n.as_str()));
-    let mailish = names
-        .iter()
-        .filter(|n| TRANSPORT.contains(&n.as_str()) || n.starts_with("x-") || matches!(n.as_str(), "from" | "subject" | "date"))
-        .count();
+    let strong = names.iter().any(|n| evidence(n) == Some(Evidence::Strong));
+    let mailish =
+        names.iter().filter(|n| evidence(n).is_some() || n.starts_with("x-") || matches!(n.as_str(), "from" | "subject" | "date")).count();
     // From, Subject and Date, mostly mail headers; or From and Subject with nothing but mail
     // headers beside them.
     let plain_mail = has("from") && has("subject") && (has("date") && mailish * 3 >= names.len() * 2 || mailish == names.len());
@@ -190,36 +185,29 @@ pub const MAX_POSTS: usize = 10_000;
 /// envelope line or a header block of their own.
 pub fn read_posts(text: &str) -> Vec<Post<'_>> {
     // Most texts are not posts: decide on the first lines alone before indexing them all.
+    // (`split` and `split_inclusive` number the lines alike, so the block found here is the
+    // first post's.)
     let head: Vec<&str> = text.split('\n').take(MAX_HEADER_LINES + 4).map(|l| l.trim_end_matches('\r')).collect();
     let first = head.iter().position(|l| !l.trim().is_empty()).unwrap_or(head.len());
-    if head.get(first).is_none_or(|l| !(ENVELOPE.is_match(l) || ARTICLE.is_match(l) || HEADER_LINE.is_match(l)))
-        || header_block(&head, first).is_none()
-    {
+    let Some(mut current) = head.get(first).filter(|l| may_open_post(l)).and_then(|_| header_block(&head, first)) else {
         return Vec::new();
-    }
-    // Line starts, as byte offsets, so that bodies stay slices of the text.
+    };
+    // Each line, and where it starts, so that bodies stay slices of the text.
     let mut starts = Vec::new();
+    let mut lines: Vec<&str> = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         starts.push(offset);
+        lines.push(line.trim_end_matches(['\n', '\r']));
         offset += line.len();
     }
-    let lines: Vec<&str> = text.split_inclusive('\n').map(|l| l.trim_end_matches(['\n', '\r'])).collect();
-    let first = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(lines.len());
-    let Some((headers, body_line)) = header_block(&lines, first) else { return Vec::new() };
     let mut posts = Vec::new();
-    let mut current = (headers, body_line);
-    let mut i = body_line;
+    let mut i = current.1;
     while i < lines.len() {
         let after_break = i > 0 && (lines[i - 1].trim().is_empty() || is_digest_separator(lines[i - 1]));
-        // Cheap rejection first: a post starts with an envelope or a header name and colon.
-        let could_start = after_break
+        if after_break
             && posts.len() + 1 < MAX_POSTS
-            && (lines[i].starts_with("From ")
-                || lines[i].starts_with(">From ")
-                || lines[i].starts_with("Article")
-                || HEADER_LINE.is_match(lines[i]));
-        if could_start
+            && may_open_post(lines[i])
             && let Some((headers, next_body)) = header_block(&lines, i)
             && headers.len() >= 2
         {
@@ -235,6 +223,12 @@ pub fn read_posts(text: &str) -> Vec<Post<'_>> {
     let body_start = starts.get(current.1).copied().unwrap_or(text.len());
     posts.push(Post { headers: current.0, body: &text[body_start..] });
     posts
+}
+
+/// Cheap rejection before [`header_block`]: a post opens with an envelope line or a header
+/// name and colon.
+fn may_open_post(line: &str) -> bool {
+    line.starts_with("From ") || line.starts_with(">From ") || line.starts_with("Article") || HEADER_LINE.is_match(line)
 }
 
 fn is_digest_separator(line: &str) -> bool {
@@ -591,7 +585,7 @@ fn reads_as_note(lines: &[Line]) -> bool {
             }
         }
     }
-    cues.len() >= 2 || !cues.is_empty() && words_of(lines) <= 60
+    cues.len() >= 2 || !cues.is_empty() && lines::word_count(lines) <= 60
 }
 
 /// A digest's first post, its cover and table of contents (`list Digest, Vol 3, Issue 12`),
@@ -599,10 +593,6 @@ fn reads_as_note(lines: &[Line]) -> bool {
 pub fn is_digest_cover(post: &Post<'_>) -> bool {
     static DIGEST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bdigest\b").expect("literal regex"));
     post.header("subject").is_some_and(|s| DIGEST.is_match(s))
-}
-
-fn words_of(lines: &[Line]) -> usize {
-    lines.iter().map(|l| l.text.split_whitespace().count()).sum()
 }
 
 fn is_separator(l: &Line) -> bool {
@@ -613,11 +603,11 @@ fn is_separator(l: &Line) -> bool {
 /// they read as the poster's notes, come out of the story (the separators with them).
 /// Returns the afterword; the preface is appended to `preface`.
 fn frame_notes(lines: &mut Vec<Line>, preface: &mut Vec<Line>) -> Vec<Line> {
-    let total = words_of(lines).max(1);
+    let total = lines::word_count(lines).max(1);
     let mut afterword = Vec::new();
     if let Some(last) = lines.iter().rposition(is_separator) {
         let after = &lines[last + 1..];
-        let words = words_of(after);
+        let words = lines::word_count(after);
         if words > 0 && words <= 150 && words * 7 <= total && reads_as_note(after) {
             afterword = lines.split_off(last + 1);
             lines.pop();
@@ -626,7 +616,7 @@ fn frame_notes(lines: &mut Vec<Line>, preface: &mut Vec<Line>) -> Vec<Line> {
     let first = lines.iter().position(is_separator).filter(|&i| i > 0);
     if let Some(first) = first {
         let before = &lines[..first];
-        let words = words_of(before);
+        let words = lines::word_count(before);
         if words <= 500 && words * 10 <= total * 3 && reads_as_note(before) {
             preface.extend(lines.drain(..=first));
             preface.pop();
@@ -666,9 +656,9 @@ impl Body {
         }
         // A list's or remailer's footer: a few lines with an address after a ruled line.
         while let Some(end) = lines.iter().rposition(|l| !l.trim().is_empty()) {
-            let Some(rule) = lines[..=end].iter().rposition(|l| {
-                is_digest_separator(l) || l.trim().len() >= 10 && l.trim().chars().all(|c| c == '-' || c == '_' || c == '=' || c == '*')
-            }) else {
+            let Some(rule) =
+                lines[..=end].iter().rposition(|l| l.trim().len() >= 10 && l.trim().chars().all(|c| matches!(c, '-' | '_' | '=' | '*')))
+            else {
                 break;
             };
             let footer: Vec<&str> = lines[rule + 1..=end].iter().copied().filter(|l| !l.trim().is_empty()).collect();

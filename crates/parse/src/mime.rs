@@ -105,8 +105,9 @@ fn html_to_text(page: &str) -> String {
     crate::story::lines_to_paragraph_text(&crate::html::element_lines(root))
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+/// The first value of a header, by name, case-insensitively.
+pub fn header<'a>(headers: &'a [(impl AsRef<str>, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// A multipart body's parts: (headers, body), the preamble and epilogue left out.

@@ -504,7 +504,7 @@ fn find_headings(lines: &[Line]) -> Vec<Heading> {
     // second chapter: a work split in chapters numbers them or names more than one.
     if let [lone] = found.as_slice()
         && lone.number.is_none()
-        && lines[..lone.line].iter().map(|l| l.text.split_whitespace().count()).sum::<usize>() > 300
+        && lines::word_count(&lines[..lone.line]) > 300
     {
         return Vec::new();
     }
@@ -552,7 +552,7 @@ fn numbered_headings(lines: &[Line]) -> Vec<Heading> {
             continue;
         }
         if let Some(prev) = found.last() {
-            let between: usize = lines[prev.line + prev.consumed..i].iter().map(|l| l.text.split_whitespace().count()).sum();
+            let between = lines::word_count(&lines[prev.line + prev.consumed..i]);
             if between < MIN_WORDS_BETWEEN_NUMBERED {
                 return Vec::new();
             }
@@ -567,7 +567,7 @@ fn numbered_headings(lines: &[Line]) -> Vec<Heading> {
         found.push(heading);
     }
     let last = found.last().map_or(0, |h| h.line + h.consumed);
-    let after: usize = lines[last.min(lines.len())..].iter().map(|l| l.text.split_whitespace().count()).sum();
+    let after = lines::word_count(&lines[last.min(lines.len())..]);
     if found.len() < 2 || after < MIN_WORDS_BETWEEN_NUMBERED || found[0].number.is_none_or(|n| n > 1) {
         return Vec::new();
     }

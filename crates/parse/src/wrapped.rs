@@ -72,6 +72,28 @@ pub fn unwrap_page(text: &str) -> Option<Unwrapped> {
     Some(Unwrapped { html, diagnostics })
 }
 
+/// `\uXXXX` or `\xXX` (the `u` or `x` already read): pushes the character, or, for a short
+/// code or a lone surrogate, the escape as written. False when it was kept as written.
+fn push_hex_escape(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, kind: char, out: &mut String) -> bool {
+    let digits = if kind == 'u' { 4 } else { 2 };
+    let mut hex = String::new();
+    while hex.len() < digits && chars.peek().is_some_and(|(_, h)| h.is_ascii_hexdigit()) {
+        hex.push(chars.next().map_or('0', |(_, h)| h));
+    }
+    match u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == digits).and_then(char::from_u32) {
+        Some(ch) => {
+            out.push(ch);
+            true
+        }
+        None => {
+            out.push('\\');
+            out.push(kind);
+            out.push_str(&hex);
+            false
+        }
+    }
+}
+
 /// The longest quoted literal holding a page: (its text, broken escapes, cut short).
 fn longest_literal(text: &str) -> Option<(String, usize, bool)> {
     let mut best: Option<(String, usize, bool)> = None;
@@ -104,33 +126,9 @@ fn longest_literal(text: &str) -> Option<(String, usize, bool)> {
                 Some('\'') => out.push('\''),
                 Some('`') => out.push('`'),
                 Some('\n') => {}
-                Some('u') => {
-                    let mut hex = String::new();
-                    while hex.len() < 4 && chars.peek().is_some_and(|(_, h)| h.is_ascii_hexdigit()) {
-                        hex.push(chars.next().map_or('0', |(_, h)| h));
-                    }
-                    match u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4).and_then(char::from_u32) {
-                        Some(ch) => out.push(ch),
-                        None => {
-                            // A lone surrogate or a short code: kept as written.
-                            broken += 1;
-                            out.push_str("\\u");
-                            out.push_str(&hex);
-                        }
-                    }
-                }
-                Some('x') => {
-                    let mut hex = String::new();
-                    while hex.len() < 2 && chars.peek().is_some_and(|(_, h)| h.is_ascii_hexdigit()) {
-                        hex.push(chars.next().map_or('0', |(_, h)| h));
-                    }
-                    match u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 2).and_then(char::from_u32) {
-                        Some(ch) => out.push(ch),
-                        None => {
-                            broken += 1;
-                            out.push_str("\\x");
-                            out.push_str(&hex);
-                        }
+                Some(kind @ ('u' | 'x')) => {
+                    if !push_hex_escape(&mut chars, kind, &mut out) {
+                        broken += 1;
                     }
                 }
                 Some(other) => {

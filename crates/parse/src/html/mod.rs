@@ -346,11 +346,12 @@ fn not_a_story(doc: &Html, draft: &mut crate::draft::Draft) -> Option<&'static s
     let said = format!("{title} {body}").to_lowercase();
     // Error words are common in prose too ("access denied", "has been deleted"): they count
     // in the title and headings, and in the text only of a page of a few lines.
-    let headings: Vec<String> = doc.select(&sel("h1, h2, h3")).map(text_of).collect();
-    let mut announced = format!("{title} {}", headings.join(" ")).to_lowercase();
-    if body.split_whitespace().count() <= 60 {
-        announced = said.clone();
-    }
+    let announced = if body.split_whitespace().count() <= 60 {
+        said.clone()
+    } else {
+        let headings: Vec<String> = doc.select(&sel("h1, h2, h3")).map(text_of).collect();
+        format!("{title} {}", headings.join(" ")).to_lowercase()
+    };
     if let Some(p) = SIGN_IN_PHRASES.iter().find(|p| said.contains(*p)) {
         draft.work.kind = ficarchive_model::PageKind::Interstitial;
         draft.work.diagnostics.push(format!("a sign-in page (\u{201C}{p}\u{201D}): the story is behind it"));
